@@ -1,0 +1,144 @@
+"""Reconciliation results: the one object the console, JSON and Excel pack renderers all read."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+from recon.findings import Finding, Severity
+from recon.measures.model import MeasuresResult
+from recon.months import Month
+
+
+class ComparisonStatus(str, Enum):
+    CONSISTENT = "consistent"
+    WITHIN_TOLERANCE = "within_tolerance"
+    DISCREPANCY = "discrepancy"
+    MISSING_LOCAL = "missing_local"
+    MISSING_PUBLISHED = "missing_published"
+
+
+class RecordClass(str, Enum):
+    MISSING_IN_EXTRACT = "missing_in_extract"
+    MISSING_LOCALLY = "missing_locally"
+    FIELD_DIFFERS = "field_differs"
+    DUPLICATE_KEY = "duplicate_key"
+    ORPHAN = "orphan"
+    BARREN = "barren"
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """One measure compared across sources. ``published_text`` keeps '*' for suppressed values."""
+
+    id: str
+    name: str
+    local: float | int | None
+    status: ComparisonStatus
+    published: float | int | None = None
+    published_text: str | None = None
+    extract: float | int | None = None
+    difference: float | None = None  # published - local (or extract - local when no published)
+    tolerance: str = ""  # human text, e.g. "±5 or 2%"
+    severity: Severity = Severity.ERROR
+    explanation: str = ""  # one line, plain English: what the measure is / why it differs
+    numerator: int | None = None
+    denominator: int | None = None
+
+    def to_json_dict(self) -> dict[str, Any]:
+        d: dict[str, Any] = {
+            "id": self.id, "name": self.name, "local": self.local, "published": self.published,
+            "published_text": self.published_text, "status": self.status.value,
+            "difference": self.difference, "tolerance": self.tolerance,
+            "severity": self.severity.value, "explanation": self.explanation,
+        }
+        if self.extract is not None:
+            d["extract"] = self.extract
+        return d
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    column: str
+    local: str | None  # never an identifying value: masked upstream
+    extract: str | None
+
+
+@dataclass(frozen=True)
+class RecordDifference:
+    """A record that differs between the local EPR extract and the pre-deadline extract."""
+
+    exception_id: str  # stable across runs: hash of (class, table, key, columns)
+    table: str
+    key: str
+    record_class: RecordClass
+    team: str | None = None
+    fields: tuple[FieldChange, ...] = ()
+    message: str = ""
+    action: str = ""
+    measures: tuple[str, ...] = ()  # measure ids this record moves
+
+    def to_json_dict(self) -> dict[str, Any]:
+        return {
+            "exception_id": self.exception_id, "table": self.table, "key": self.key,
+            "class": self.record_class.value, "team": self.team,
+            "fields": [{"column": f.column, "local": f.local, "extract": f.extract} for f in self.fields],
+            "message": self.message, "action": self.action, "measures": list(self.measures),
+        }
+
+
+@dataclass(frozen=True)
+class ExceptionRecord:
+    """One record a team must fix, whatever found it: validation, reconciliation or outcomes."""
+
+    exception_id: str
+    source: str  # "validation" | "reconcile" | "outcomes"
+    severity: Severity
+    team: str | None
+    table: str
+    key: str | None
+    problem: str
+    action: str
+    status: str = "new"  # "new" | "recurring" | "accepted" (from the ledger)
+
+
+@dataclass(frozen=True)
+class InputInfo:
+    role: str  # "epr" | "extract" | "published" | "config" | "mapping"
+    name: str
+    size: int
+    sha256: str
+    rows: int | None = None
+    table: str | None = None
+
+
+@dataclass(frozen=True)
+class ReconcileResult:
+    provider: str
+    month: Month
+    started: dt.datetime
+    finished: dt.datetime
+    local: MeasuresResult
+    comparisons: tuple[Comparison, ...]
+    records: tuple[RecordDifference, ...] = ()
+    findings: tuple[Finding, ...] = ()  # validation findings of the local extract
+    exceptions: tuple[ExceptionRecord, ...] = ()
+    inputs: tuple[InputInfo, ...] = ()
+    extract: MeasuresResult | None = None
+    published_status: str | None = None  # Performance / Provisional / Final
+    notes: tuple[str, ...] = ()  # e.g. unknown published measure ids, status chosen
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def discrepancies(self) -> tuple[Comparison, ...]:
+        return tuple(
+            c for c in self.comparisons
+            if c.status is ComparisonStatus.DISCREPANCY and c.severity is Severity.ERROR
+        )
+
+    @property
+    def exit_code(self) -> int:
+        errors = any(f.severity is Severity.ERROR for f in self.findings)
+        return 1 if self.discrepancies or errors else 0

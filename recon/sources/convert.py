@@ -1,0 +1,191 @@
+"""Text columns to the canonical MHSDS types, once, with an explicit schema.
+
+Dates arrive as ``YYYY-MM-DD``, ``DD/MM/YYYY``, Excel serials or datetimes; a value that
+cannot be read stops the run (exit 2) with the file, column, rule and first record key.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+import polars as pl
+
+from recon.errors import InputError
+from recon.findings import Finding, Severity
+from recon.tables import Column, Kind, Table, key_expr
+
+DEFAULT_DATE_FORMATS: tuple[str, ...] = ("%Y-%m-%d", "%d/%m/%Y", "%Y/%m/%d", "%d-%m-%Y")
+_EXCEL_EPOCH = dt.date(1899, 12, 30)
+_NUMERIC = r"^\d+(\.\d+)?$"
+
+
+def date_expr(col: str, formats: Sequence[str] = ()) -> pl.Expr:
+    """Text to Date, trying the given formats, then the defaults, then Excel serial numbers."""
+    raw = pl.col(col)
+    day_part = raw.str.replace(r"[T ]\d{1,2}:\d{2}.*$", "")
+    tries = [day_part.str.to_date(f, strict=False) for f in (*formats, *DEFAULT_DATE_FORMATS)]
+    tries += [raw.str.to_date(f, strict=False) for f in formats if " " in f]
+    serial = raw.str.extract(r"^(\d{1,7})(?:\.0+)?$").cast(pl.Int64, strict=False)
+    tries.append(
+        pl.when(serial.is_between(61, 2_958_465))
+        .then(pl.lit(_EXCEL_EPOCH) + pl.duration(days=serial))
+        .otherwise(None)
+        .cast(pl.Date)
+    )
+    return pl.coalesce(tries)
+
+
+def time_expr(col: str) -> pl.Expr:
+    """Text to Time: ``HH:MM``, ``HH:MM:SS[.f]`` (alone or after a date) or an Excel day fraction."""
+    raw = pl.col(col)
+    hms = raw.str.extract(r"(\d{1,2}:\d{2}:\d{2})")
+    hm = raw.str.extract(r"(\d{1,2}:\d{2})")
+    frac = raw.str.extract(r"^(0?\.\d+|0|1)$").cast(pl.Float64, strict=False)
+    from_frac = pl.when(frac.is_not_null() & (frac < 1)).then(_seconds_to_time(frac * 86400))
+    return pl.coalesce(
+        hms.str.to_time("%H:%M:%S", strict=False),
+        hm.str.to_time("%H:%M", strict=False),
+        from_frac,
+    )
+
+
+def _seconds_to_time(seconds: pl.Expr) -> pl.Expr:
+    return (seconds.round(0).cast(pl.Int64) * 1_000_000_000).cast(pl.Time)
+
+
+def datetime_expr(col: str, formats: Sequence[str] = ()) -> pl.Expr:
+    day = date_expr(col, formats)
+    serial_frac = pl.col(col).str.extract(r"^\d+(\.\d+)$").cast(pl.Float64, strict=False)
+    clock = pl.coalesce(
+        time_expr(col),
+        pl.when(serial_frac.is_not_null()).then(_seconds_to_time((serial_frac % 1) * 86400)),
+        pl.lit(dt.time(0)),
+    )
+    return day.dt.combine(clock).cast(pl.Datetime("us"))
+
+
+def _typed(column: Column, source: pl.DataType, formats: Sequence[str]) -> pl.Expr:
+    name, kind = column.name, column.kind
+    col = pl.col(name)
+    if source == kind.dtype:
+        return col
+    if kind in (Kind.TEXT, Kind.CODE):
+        if source.is_integer() and column.width:
+            return col.cast(pl.String).str.zfill(column.width)
+        if source.is_float():
+            # A code or id read as a float (Parquet from a spreadsheet): 5.0 -> "5".
+            as_int = col.cast(pl.Int64, strict=False).cast(pl.String)
+            return as_int.str.zfill(column.width) if column.width else as_int
+        return col.cast(pl.String)
+    if kind is Kind.DATE and isinstance(source, pl.Datetime):
+        return col.dt.date()
+    if kind is Kind.DATETIME and (source == pl.Date or isinstance(source, pl.Datetime)):
+        return col.cast(pl.Datetime("us"))
+    if kind is Kind.INT and source.is_numeric():
+        return col.cast(pl.Int64, strict=False)
+    return _text_to(kind, name, formats)
+
+
+def _text_to(kind: Kind, name: str, formats: Sequence[str]) -> pl.Expr:
+    if kind is Kind.DATE:
+        return date_expr(name, formats)
+    if kind is Kind.TIME:
+        return time_expr(name)
+    if kind is Kind.DATETIME:
+        return datetime_expr(name, formats)
+    if kind is Kind.INT:
+        return pl.col(name).cast(pl.Float64, strict=False).round(0).cast(pl.Int64, strict=False)
+    return pl.col(name)
+
+
+def to_canonical(
+    raw: pl.DataFrame,
+    table: Table,
+    *,
+    file: str,
+    date_formats: dict[str, Sequence[str]] | None = None,
+) -> tuple[pl.DataFrame, list[Finding]]:
+    """Rename old aliases, check required columns, type every column; findings for soft problems."""
+    date_formats = date_formats or {}
+    aliases = table.alias_map
+    renames = {c: aliases[c] for c in raw.columns if c in aliases and aliases[c] not in raw.columns}
+    frame = raw.rename(renames)
+    missing = [c.name for c in table.columns if c.required and c.name not in frame.columns]
+    if missing:
+        present = ", ".join(frame.columns[:12]) + (" ..." if frame.width > 12 else "")
+        raise InputError(
+            f"required column{'s' if len(missing) > 1 else ''} {', '.join(missing)} missing "
+            f"(found: {present or 'none'})",
+            file=file,
+            column=missing[0],
+            rule="SRC010",
+        )
+    # Source columns cast to string first where needed so every parse is vectorised.
+    frame = frame.with_columns(
+        pl.col(c.name).cast(pl.String)
+        for c in table.columns
+        if c.name in frame.columns
+        and c.kind in (Kind.DATE, Kind.TIME, Kind.DATETIME, Kind.INT)
+        and not _native_ok(c.kind, frame.schema[c.name])
+    )
+    exprs = []
+    for c in table.columns:
+        if c.name in frame.columns:
+            exprs.append(_typed(c, frame.schema[c.name], date_formats.get(c.name, ())).alias(c.name))
+        else:
+            exprs.append(pl.lit(None, dtype=c.kind.dtype).alias(c.name))
+    typed = frame.select(exprs)
+
+    findings: list[Finding] = []
+    checks = [
+        c for c in table.columns
+        if c.kind in (Kind.DATE, Kind.TIME, Kind.DATETIME, Kind.INT)
+        and c.name in frame.columns and frame.schema[c.name] == pl.String
+    ]
+    if checks:
+        keyed = frame.select(key_expr(table).alias("__key"), *[pl.col(c.name) for c in checks])
+        failed = pl.concat(
+            [
+                keyed.select(
+                    pl.lit(c.name).alias("__column"),
+                    "__key",
+                    pl.col(c.name).alias("__raw"),
+                    typed.get_column(c.name).is_null().alias("__null"),
+                ).filter(pl.col("__raw").is_not_null() & pl.col("__null"))
+                for c in checks
+            ]
+        )
+        for name, group in failed.group_by("__column", maintain_order=True):
+            column = table.column(str(name[0]))
+            first = group.row(0, named=True)
+            n = group.height
+            shown = "" if column.identifying else f" {first['__raw']!r}"
+            what = {"int": "a whole number", "time": "a time"}.get(column.kind.value, "a date")
+            if column.kind is Kind.INT:
+                findings.append(Finding(
+                    "SRC020", Severity.WARNING, table.id, first["__key"], column.name,
+                    f"{n} value{'s' if n > 1 else ''} not {what}; read as blank", None if column.identifying else first["__raw"],
+                ))
+                continue
+            raise InputError(
+                f"cannot read{shown} as {what} ({n} record{'s' if n > 1 else ''} affected; "
+                "accepted: YYYY-MM-DD, DD/MM/YYYY, Excel serial numbers, date-times)",
+                file=file,
+                column=column.name,
+                rule="SRC011",
+                key=f"{'|'.join(table.key)}={first['__key']}",
+            )
+    return typed, findings
+
+
+def _native_ok(kind: Kind, source: pl.DataType) -> bool:
+    if kind is Kind.DATE:
+        return source == pl.Date or isinstance(source, pl.Datetime)
+    if kind is Kind.DATETIME:
+        return source == pl.Date or isinstance(source, pl.Datetime)
+    if kind is Kind.TIME:
+        return source == pl.Time
+    if kind is Kind.INT:
+        return source.is_numeric()
+    return True

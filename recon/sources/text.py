@@ -1,0 +1,192 @@
+"""Bytes to an all-text DataFrame: encodings, BOMs, empty, header-only and truncated files.
+
+Every column is read as text (``infer_schema=False``) so codes like "01" survive; typing
+happens afterwards in :mod:`recon.sources.convert`, once, with an explicit schema.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+
+from recon.errors import InputError
+
+_CHUNK = 1 << 24
+BOM = b"\xef\xbb\xbf"
+
+
+@dataclass(frozen=True)
+class RawTable:
+    """A table as read from one file: text columns, plus how it was read."""
+
+    frame: pl.DataFrame
+    encoding: str
+    sheet: str | None = None
+
+
+def _is_utf8(path: Path | None, data: bytes | None) -> bool:
+    """Check the whole input is UTF-8; pure-ASCII chunks (the usual case) are checked at memory speed."""
+    import codecs
+
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    try:
+        if data is not None:
+            if not data.isascii():
+                data.decode("utf-8")
+            return True
+        assert path is not None
+        with path.open("rb") as fh:
+            while chunk := fh.read(_CHUNK):
+                if chunk.isascii() and not decoder.getstate()[0]:
+                    continue
+                decoder.decode(chunk)
+            decoder.decode(b"", final=True)
+        return True
+    except UnicodeDecodeError:
+        return False
+
+
+def _tail(path: Path | None, data: bytes | None, n: int = 65536) -> bytes:
+    if data is not None:
+        return data[-n:]
+    assert path is not None
+    with path.open("rb") as fh:
+        fh.seek(0, io.SEEK_END)
+        size = fh.tell()
+        fh.seek(max(0, size - n))
+        return fh.read()
+
+
+def _head(path: Path | None, data: bytes | None, n: int = 65536) -> bytes:
+    if data is not None:
+        return data[:n]
+    assert path is not None
+    with path.open("rb") as fh:
+        return fh.read(n)
+
+
+def read_csv_text(name: str, *, path: Path | None = None, data: bytes | None = None) -> RawTable:
+    """Read a CSV file (by path, or bytes from a zip) into text columns.
+
+    UTF-8 with or without BOM is read straight from disk; anything else is decoded as
+    Windows-1252. Raises :class:`InputError` for empty, header-only-with-no-header,
+    truncated or unparseable files.
+    """
+    head = _head(path, data)
+    if not head.strip(b"\r\n\t " + BOM):
+        raise InputError("the file is empty", file=name, rule="SRC002")
+    utf8 = _is_utf8(path, data)
+    encoding = "utf-8" if utf8 else "windows-1252"
+    text_head = head.decode(encoding, errors="replace")
+    if text_head.startswith("\ufeff"):
+        text_head = text_head[1:]
+    header_line = text_head.splitlines()[0] if text_head.splitlines() else ""
+    header = next(csv.reader([header_line]), [])
+    if not any(h.strip() for h in header):
+        raise InputError("the first line holds no column names", file=name, rule="SRC003")
+
+    tail = _tail(path, data)
+    if not tail.endswith((b"\n", b"\r")):
+        last_line = tail.decode(encoding, errors="replace").splitlines()[-1]
+        fields = next(csv.reader([last_line]), [])
+        if len(fields) < len(header) or last_line.count('"') % 2 == 1:
+            raise InputError(
+                f"the last line is cut short ({len(fields)} of {len(header)} fields): "
+                "the file looks truncated; export it again",
+                file=name,
+                rule="SRC004",
+            )
+
+    source: Path | io.BytesIO
+    if utf8 and path is not None:
+        source = path
+    elif utf8:
+        assert data is not None
+        source = io.BytesIO(data)
+    else:
+        raw = data if data is not None else path.read_bytes()  # type: ignore[union-attr]
+        source = io.BytesIO(raw.decode("cp1252", errors="replace").encode("utf-8"))
+    try:
+        frame = pl.read_csv(source, infer_schema=False, encoding="utf8", raise_if_empty=False)
+    except pl.exceptions.ComputeError as exc:
+        first = str(exc).splitlines()[0]
+        if "more fields" in first:
+            first = "a line has more fields than the header"
+        elif "could not parse" in first:
+            first = "a quoted value is never closed"
+        raise InputError(f"cannot be read as CSV: {first}", file=name, rule="SRC005") from None
+    frame = frame.rename({c: c.strip().lstrip("\ufeff") for c in frame.columns})
+    return RawTable(_tidy(frame), encoding)
+
+
+def read_excel_text(name: str, path: Path | bytes, sheet: str | None, table_id: str | None) -> RawTable:
+    """Read one sheet of an .xlsx workbook with the calamine engine as text columns.
+
+    The sheet is the one named (mapping), else one named after the table, else the first.
+    """
+    import fastexcel
+
+    try:
+        reader = fastexcel.read_excel(path)
+        sheets = list(reader.sheet_names)
+    except Exception as exc:  # fastexcel raises its own types for corrupt files
+        raise InputError(f"cannot be opened as an Excel workbook ({type(exc).__name__})", file=name,
+                         rule="SRC006") from None
+    if sheet is not None:
+        if sheet not in sheets:
+            raise InputError(f"has no sheet {sheet!r} (sheets: {', '.join(sheets)})", file=name, rule="SRC007")
+        chosen = sheet
+    elif table_id is not None and table_id in sheets:
+        chosen = table_id
+    else:
+        chosen = sheets[0]
+    frame = _read_sheet(name, path, chosen)
+    return RawTable(_tidy(frame), "xlsx", sheet=chosen)
+
+
+def excel_sheets_with(name: str, path: Path | bytes, columns: set[str]) -> list[str]:
+    """Names of sheets whose header holds all ``columns`` (to say where the data really is)."""
+    import fastexcel
+
+    found = []
+    for s in fastexcel.read_excel(path).sheet_names:
+        try:
+            cols = {c.strip() for c in _read_sheet(name, path, s).columns}
+        except InputError:
+            continue
+        if columns <= cols:
+            found.append(s)
+    return found
+
+
+def _read_sheet(name: str, path: Path | bytes, sheet: str) -> pl.DataFrame:
+    try:
+        return pl.read_excel(path, engine="calamine", sheet_name=sheet, infer_schema_length=0)
+    except Exception as exc:
+        msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        if "empty" in msg.lower() or "no rows" in msg.lower():
+            return pl.DataFrame()
+        raise InputError(f"sheet {sheet!r} cannot be read: {msg}", file=name, rule="SRC006") from None
+
+
+def read_parquet_text(name: str, path: Path | bytes) -> RawTable:
+    try:
+        frame = pl.read_parquet(io.BytesIO(path) if isinstance(path, bytes) else path)
+    except Exception as exc:
+        raise InputError(f"cannot be read as Parquet ({type(exc).__name__})", file=name, rule="SRC008") from None
+    return RawTable(frame, "parquet")
+
+
+def _tidy(frame: pl.DataFrame) -> pl.DataFrame:
+    """Trim names and text values; blank text becomes null."""
+    frame = frame.rename({c: str(c).strip() for c in frame.columns})
+    text_cols = [c for c, t in frame.schema.items() if t == pl.String]
+    if not text_cols:
+        return frame
+    return frame.with_columns(
+        pl.col(c).str.strip_chars().replace("", None) for c in text_cols
+    )
