@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
+import polars as pl
+
 from recon.findings import Finding, Severity
 from recon.measures.model import MeasuresResult
 from recon.months import Month
@@ -129,6 +131,12 @@ class ReconcileResult:
     extract: MeasuresResult | None = None
     published_status: str | None = None  # Performance / Provisional / Final
     notes: tuple[str, ...] = ()  # e.g. unknown published measure ids, status chosen
+    # Per data item VODIM counts of the local extract (recon.quality): columns table, column,
+    # valid, other, default, invalid, missing, score.
+    data_quality: pl.DataFrame | None = None
+    # Last months of the main measures (ledger or published files): columns month (YYYY-MM),
+    # measure_id, value, source ("ledger" | "published" | "this run").
+    trend: pl.DataFrame | None = None
     extras: dict[str, Any] = field(default_factory=dict)
 
     @property
