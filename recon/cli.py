@@ -17,9 +17,9 @@ from typer.core import TyperGroup
 from typer.exceptions import TyperException
 
 from recon import __version__
-from recon.config import ProviderSettings
 from recon.errors import ReconError, UsageError
 from recon.months import Month
+
 
 class _ReconGroup(TyperGroup):
     """Maps every failure to its exit code and a one-line message, in one place."""
@@ -31,6 +31,7 @@ class _ReconGroup(TyperGroup):
             if _state["debug"]:
                 raise
             _console(stderr=True).print(f"recon: error: {exc}", markup=False)
+            _log_failure(f"error (exit {exc.exit_code}): {exc}")
             raise typer.Exit(exc.exit_code) from None
         except KeyboardInterrupt:
             _console(stderr=True).print("recon: interrupted", markup=False)
@@ -44,6 +45,7 @@ class _ReconGroup(TyperGroup):
                 f"recon: internal error: {type(exc).__name__}: {_safe(str(exc))} (run with --debug for details)",
                 markup=False,
             )
+            _log_failure(f"internal error (exit 2): {type(exc).__name__}: {_safe(str(exc))}")
             raise typer.Exit(2) from None
 
 
@@ -59,15 +61,30 @@ app = typer.Typer(
 _state: dict[str, Any] = {"debug": False}
 
 MonthOpt = Annotated[str, typer.Option("--month", help="Reporting month YYYY-MM, or 'previous'.")]
-EprOpt = Annotated[Path, typer.Option("--epr", help="Local extract: folder or .zip (MHSDS layout, or EPR layout with --mapping).")]
+EprOpt = Annotated[
+    Path | None,
+    typer.Option("--epr", help="Local extract: folder or .zip (MHSDS layout, or EPR layout with --mapping)."),
+]
 MappingOpt = Annotated[
     str | None, typer.Option("--mapping", help="EPR mapping name under rules/mappings/ or a path to one.")
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object on standard output.")]
-DigitalOpt = Annotated[bool, typer.Option("--digital", help="Digital provider: mechanisms 05, 09, 10, 13 qualify.")]
-PersonKeyOpt = Annotated[
-    str, typer.Option("--person-key", help="Count people by 'local' (LocalPatientId) or 'nhs' (valid NHSNumber).")
+DigitalOpt = Annotated[
+    bool | None, typer.Option("--digital/--not-digital", help="Digital provider: mechanisms 05, 09, 10, 13 qualify.")
 ]
+PersonKeyOpt = Annotated[
+    str | None,
+    typer.Option("--person-key", help="Count people by 'local' (LocalPatientId) or 'nhs' (valid NHSNumber)."),
+]
+ConfigOpt = Annotated[
+    Path | None, typer.Option("--config", help="TOML configuration (paths by month, provider, pack, deadline).")
+]
+LedgerOpt = Annotated[
+    Path | None, typer.Option("--ledger", help="Run ledger (SQLite). Default: $RECON_LEDGER, the config, or the user data folder.")
+]
+NoLedgerOpt = Annotated[bool, typer.Option("--no-ledger", help="Do not record this run in the ledger.")]
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Only warnings and errors (for cron).")]
+LogFileOpt = Annotated[Path | None, typer.Option("--log-file", help="Append a log of the run here (no patient data).")]
 ProviderOpt = Annotated[str | None, typer.Option("--provider", help="Provider ODS code (default: from the data).")]
 
 
@@ -79,10 +96,31 @@ def _print_json(payload: dict[str, Any]) -> None:
     sys.stdout.write(json.dumps(payload, indent=2, default=str, ensure_ascii=False) + "\n")
 
 
-def _settings(provider: str | None, digital: bool, person_key: str) -> ProviderSettings:
-    if person_key not in ("local", "nhs"):
-        raise UsageError(f"--person-key must be 'local' or 'nhs', not {person_key!r}")
-    return ProviderSettings(ods=provider, digital=digital, person_key=person_key)  # type: ignore[arg-type]
+def _steps(quiet: bool, as_json: bool) -> Any:
+    """Progress bars only on a terminal, never with --quiet or --json."""
+    from recon.runctl import Steps, progress_enabled
+
+    return Steps(progress_enabled(quiet=quiet, as_json=as_json))
+
+
+def _ledger_path(flag: Path | None, config: Path | None) -> Path:
+    from recon.jobs import load_optional_config
+    from recon.ledger import resolve_ledger_path
+
+    cfg = load_optional_config(config)
+    return resolve_ledger_path(flag, cfg.path("ledger", Month.parse("current")))
+
+
+def _config_ods(config: Path | None) -> str | None:
+    from recon.jobs import load_optional_config
+
+    return load_optional_config(config).provider.ods if config is not None else None
+
+
+def _log_failure(message: str) -> None:
+    from recon.runctl import log_to_file_only
+
+    log_to_file_only(40, message)
 
 
 def _version(value: bool) -> None:
@@ -102,42 +140,58 @@ def _root(
 @app.command()
 def validate(
     month: MonthOpt,
-    epr: EprOpt,
+    epr: EprOpt = None,
     mapping: MappingOpt = None,
     as_json: JsonOpt = False,
     provider: ProviderOpt = None,
+    config: ConfigOpt = None,
+    ledger: LedgerOpt = None,
+    no_ledger: NoLedgerOpt = False,
+    quiet: QuietOpt = False,
+    log_file: LogFileOpt = None,
 ) -> None:
     """Validate an extract record by record: every finding names rule, table, key and column."""
+    from recon.jobs import RunOptions, validate_job
     from recon.render.validation import render_validation
-    from recon.validation import validate_extract
 
-    report = validate_extract(epr, Month.parse(month), mapping=mapping, settings=_settings(provider, False, "local"))
+    opts = RunOptions(month=month, config=config, epr=epr, mapping=mapping, provider=provider, ledger=ledger,
+                      no_ledger=no_ledger, log_file=log_file, quiet=quiet)
+    with _steps(quiet, as_json) as steps:
+        outcome = validate_job(opts, steps=steps)
     if as_json:
-        _print_json(report.to_json_dict())
-    else:
-        render_validation(report, _console())
-    raise typer.Exit(report.exit_code)
+        _print_json(outcome.result.to_json_dict())
+    elif not quiet:
+        render_validation(outcome.result, _console())
+    raise typer.Exit(outcome.exit_code)
 
 
 @app.command()
 def measures(
     month: MonthOpt,
-    epr: EprOpt,
+    epr: EprOpt = None,
     mapping: MappingOpt = None,
     as_json: JsonOpt = False,
     provider: ProviderOpt = None,
-    digital: DigitalOpt = False,
-    person_key: PersonKeyOpt = "local",
+    digital: DigitalOpt = None,
+    person_key: PersonKeyOpt = None,
+    config: ConfigOpt = None,
+    ledger: LedgerOpt = None,
+    no_ledger: NoLedgerOpt = False,
+    quiet: QuietOpt = False,
+    log_file: LogFileOpt = None,
 ) -> None:
     """Compute every measure of measures.md for one provider and month."""
-    from recon.measures import run_measures
+    from recon.jobs import RunOptions, measures_job
     from recon.render.measures import render_measures
 
-    result = run_measures(epr, Month.parse(month), mapping=mapping, settings=_settings(provider, digital, person_key))
+    opts = RunOptions(month=month, config=config, epr=epr, mapping=mapping, provider=provider, digital=digital,
+                      person_key=person_key, ledger=ledger, no_ledger=no_ledger, log_file=log_file, quiet=quiet)
+    with _steps(quiet, as_json) as steps:
+        outcome = measures_job(opts, steps=steps)
     if as_json:
-        _print_json(result.to_json_dict())
-    else:
-        render_measures(result, _console())
+        _print_json(outcome.result.to_json_dict())
+    elif not quiet:
+        render_measures(outcome.result, _console())
 
 
 @app.command()
@@ -162,42 +216,161 @@ def published(
 @app.command()
 def reconcile(
     month: MonthOpt,
-    epr: EprOpt,
+    epr: EprOpt = None,
     extract: Annotated[Path | None, typer.Option("--extract", help="Pre-deadline MHSDS-layout extract (folder or zip).")] = None,
     published_path: Annotated[Path | None, typer.Option("--published", help="Published MHSMS file or folder.")] = None,
     pack: Annotated[Path | None, typer.Option("--pack", help="Write the Excel sign-off pack here.")] = None,
     mapping: MappingOpt = None,
     status: Annotated[str | None, typer.Option("--status", help="Published STATUS to compare with.")] = None,
-    identifiable: Annotated[bool, typer.Option("--identifiable", help="Unmasked NHS numbers in the pack.")] = False,
+    identifiable: Annotated[
+        bool | None, typer.Option("--identifiable/--masked", help="Unmasked NHS numbers in the pack (default masked).")
+    ] = None,
     as_json: JsonOpt = False,
+    json_file: Annotated[Path | None, typer.Option("--json-file", help="Also write the JSON object to this file.")] = None,
     provider: ProviderOpt = None,
-    digital: DigitalOpt = False,
-    person_key: PersonKeyOpt = "local",
+    digital: DigitalOpt = None,
+    person_key: PersonKeyOpt = None,
+    config: ConfigOpt = None,
+    ledger: LedgerOpt = None,
+    no_ledger: NoLedgerOpt = False,
+    quiet: QuietOpt = False,
+    log_file: LogFileOpt = None,
 ) -> None:
-    """Reconcile local figures with the pre-deadline extract and the published file."""
-    from recon.reconcile import run_reconcile
+    """Reconcile local figures with the pre-deadline extract and the published file; record the run."""
+    from recon.jobs import RunOptions, reconcile_job
     from recon.render.reconcile import render_reconcile
 
-    result = run_reconcile(
-        Month.parse(month),
-        epr,
-        extract=extract,
-        published=published_path,
-        mapping=mapping,
-        status=status,
-        settings=_settings(provider, digital, person_key),
+    opts = RunOptions(
+        month=month, config=config, epr=epr, extract=extract, published=published_path, pack=pack,
+        json_file=json_file, mapping=mapping, status=status, identifiable=identifiable, provider=provider,
+        digital=digital, person_key=person_key, ledger=ledger, no_ledger=no_ledger, log_file=log_file, quiet=quiet,
     )
-    if pack is not None:
-        from recon.pack import PackOptions, write_pack
-
-        write_pack(result, pack, PackOptions(identifiable=identifiable))
+    with _steps(quiet, as_json) as steps:
+        outcome = reconcile_job(opts, steps=steps)
     if as_json:
         from recon.reconcile import reconcile_json
 
-        _print_json(reconcile_json(result))
+        _print_json(reconcile_json(outcome.result))
+    elif not quiet:
+        render_reconcile(outcome.result, _console())
+    raise typer.Exit(outcome.exit_code)
+
+
+@app.command()
+def history(
+    measure: Annotated[list[str] | None, typer.Option("--measure", help="Measure id (repeatable); default all.")] = None,
+    months: Annotated[int, typer.Option("--months", help="How many months back from the newest recorded.")] = 12,
+    provider: ProviderOpt = None,
+    runs: Annotated[bool, typer.Option("--runs", help="List the recorded runs (with exit codes) instead.")] = False,
+    as_json: JsonOpt = False,
+    config: ConfigOpt = None,
+    ledger: LedgerOpt = None,
+) -> None:
+    """Trends from the run ledger: the latest run of each month (or every run with --runs)."""
+    from recon.ledger import Ledger, load_history, recent_runs
+    from recon.render.history import render_history, render_runs
+
+    with Ledger.open(_ledger_path(ledger, config), readonly=True) as led:
+        if runs:
+            rows = recent_runs(led, provider=provider or _config_ods(config), months=months)
+            if as_json:
+                _print_json({"runs": [r.__dict__ for r in rows]})
+            else:
+                render_runs(rows, _console())
+            return
+        hist = load_history(led, provider=provider or _config_ods(config), measure_ids=measure or (), months=months)
+    if as_json:
+        _print_json(hist.to_json_dict())
     else:
-        render_reconcile(result, _console())
-    raise typer.Exit(result.exit_code)
+        render_history(hist, _console())
+
+
+@app.command()
+def accept(
+    exception_id: Annotated[str, typer.Argument(help="Exception id, as shown in the pack.")],
+    reason: Annotated[str, typer.Option("--reason", help="Why this exception is accepted as known.")],
+    by: Annotated[str | None, typer.Option("--by", help="Who accepts it (default: your login name).")] = None,
+    provider: ProviderOpt = None,
+    as_json: JsonOpt = False,
+    config: ConfigOpt = None,
+    ledger: LedgerOpt = None,
+) -> None:
+    """Accept an exception as known: later packs show it as accepted. Recorded with who and when."""
+    from recon.ledger import Ledger
+    from recon.render.history import render_accept
+
+    if not reason.strip():
+        raise UsageError("--reason must not be empty")
+    with Ledger.open(_ledger_path(ledger, config)) as led:
+        event = led.set_exception_status(exception_id, "accepted", reason=reason.strip(), by=by,
+                                         provider=provider or _config_ods(config))
+    if as_json:
+        _print_json(event)
+    else:
+        render_accept(event, _console())
+
+
+signoff_app = typer.Typer(
+    name="signoff",
+    help="Record a sign-off of a pack (bound to its SHA-256 and its inputs), or verify them: 'recon signoff verify'.",
+    invoke_without_command=True,
+    no_args_is_help=False,
+    add_completion=False,
+)
+app.add_typer(signoff_app, name="signoff")
+
+
+@signoff_app.callback()
+def signoff(
+    ctx: typer.Context,
+    pack: Annotated[Path | None, typer.Option("--pack", help="The pack file being signed off.")] = None,
+    decision: Annotated[str | None, typer.Option("--decision", help="approve, caveats or reject.")] = None,
+    name: Annotated[str | None, typer.Option("--name", help="Full name of the person signing.")] = None,
+    role: Annotated[str | None, typer.Option("--role", help="Their role, e.g. 'CYP lead'.")] = None,
+    caveat: Annotated[list[str] | None, typer.Option("--caveat", help="A caveat (repeatable).")] = None,
+    as_json: JsonOpt = False,
+    config: ConfigOpt = None,
+    ledger: LedgerOpt = None,
+) -> None:
+    """Record a sign-off: recon signoff --pack FILE --decision approve|caveats|reject --name ... --role ..."""
+    if ctx.invoked_subcommand is not None:
+        return
+    missing = [flag for flag, v in (("--pack", pack), ("--decision", decision), ("--name", name), ("--role", role))
+               if v is None]
+    if missing:
+        raise UsageError(f"missing {', '.join(missing)} (or use 'recon signoff verify')")
+    from recon.ledger import Ledger
+    from recon.render.history import render_signoff
+    from recon.signoff import sign_off
+
+    assert pack is not None and decision is not None and name is not None and role is not None
+    with Ledger.open(_ledger_path(ledger, config)) as led:
+        record = sign_off(led, pack, decision, name, role, caveat or ())
+    if as_json:
+        _print_json(record.to_json_dict())
+    else:
+        render_signoff(record, _console())
+
+
+@signoff_app.command("verify")
+def signoff_verify(
+    pack: Annotated[Path | None, typer.Option("--pack", help="Check only this pack's sign-offs.")] = None,
+    as_json: JsonOpt = False,
+    config: ConfigOpt = None,
+    ledger: LedgerOpt = None,
+) -> None:
+    """Check the sign-off chain, that signed packs are unchanged and that their inputs are unchanged."""
+    from recon.ledger import Ledger
+    from recon.render.history import render_verify
+    from recon.signoff import verify
+
+    with Ledger.open(_ledger_path(ledger, config), readonly=True) as led:
+        report = verify(led, pack)
+    if as_json:
+        _print_json(report.to_json_dict())
+    else:
+        render_verify(report, _console())
+    raise typer.Exit(report.exit_code)
 
 
 @app.command()

@@ -48,6 +48,9 @@ class Comparison:
     explanation: str = ""  # one line, plain English: what the measure is / why it differs
     numerator: int | None = None
     denominator: int | None = None
+    # Added for issue 4: the verdict against each source; ``status`` is the published one if any.
+    published_status: ComparisonStatus | None = None
+    extract_status: ComparisonStatus | None = None
 
     def to_json_dict(self) -> dict[str, Any]:
         d: dict[str, Any] = {
@@ -56,8 +59,15 @@ class Comparison:
             "difference": self.difference, "tolerance": self.tolerance,
             "severity": self.severity.value, "explanation": self.explanation,
         }
-        if self.extract is not None:
+        if self.extract is not None or self.extract_status is not None:
             d["extract"] = self.extract
+        if self.numerator is not None or self.denominator is not None:
+            d["numerator"] = self.numerator
+            d["denominator"] = self.denominator
+        if self.published_status is not None:
+            d["published_status"] = self.published_status.value
+        if self.extract_status is not None:
+            d["extract_status"] = self.extract_status.value
         return d
 
 
@@ -143,7 +153,8 @@ class ReconcileResult:
     def discrepancies(self) -> tuple[Comparison, ...]:
         return tuple(
             c for c in self.comparisons
-            if c.status is ComparisonStatus.DISCREPANCY and c.severity is Severity.ERROR
+            if (c.status is ComparisonStatus.DISCREPANCY or c.extract_status is ComparisonStatus.DISCREPANCY)
+            and c.severity is Severity.ERROR
         )
 
     @property

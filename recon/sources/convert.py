@@ -12,7 +12,8 @@ from collections.abc import Sequence
 import polars as pl
 
 from recon.errors import InputError
-from recon.findings import Finding, Severity
+from recon.findings import Finding
+from recon.schemas import rule_severity
 from recon.tables import Column, Kind, Table, key_expr
 
 DEFAULT_DATE_FORMATS: tuple[str, ...] = ("%Y-%m-%d", "%d/%m/%Y", "%Y/%m/%d", "%d-%m-%Y")
@@ -164,7 +165,7 @@ def to_canonical(
             what = {"int": "a whole number", "time": "a time"}.get(column.kind.value, "a date")
             if column.kind is Kind.INT:
                 findings.append(Finding(
-                    "SRC020", Severity.WARNING, table.id, first["__key"], column.name,
+                    "SRC020", rule_severity("SRC020"), table.id, first["__key"], column.name,
                     f"{n} value{'s' if n > 1 else ''} not {what}; read as blank", None if column.identifying else first["__raw"],
                 ))
                 continue

@@ -14,7 +14,8 @@ from types import MappingProxyType
 import polars as pl
 
 from recon.errors import InputError, MissingInputError
-from recon.findings import Finding, Severity
+from recon.findings import Finding
+from recon.schemas import rule_severity
 from recon.sources.convert import to_canonical
 from recon.sources.mapping import Mapping, TableMapping, load_mapping
 from recon.sources.text import RawTable, excel_sheets_with, read_csv_text, read_excel_text, read_parquet_text
@@ -93,6 +94,9 @@ class _Source:
         self.zip: zipfile.ZipFile | None = None
         if path.is_file():
             if not zipfile.is_zipfile(path):
+                if path.suffix.lower() == ".zip":
+                    raise InputError("is not a readable zip archive (damaged, or only partly copied?)",
+                                     file=str(path), rule="SRC001")
                 raise InputError("is neither a folder nor a zip archive", file=str(path), rule="SRC001")
             try:
                 self.zip = zipfile.ZipFile(path)
@@ -185,13 +189,13 @@ def _load_mhsds(source: _Source) -> Extract:
             continue
         if tid in found:
             raise InputError(
-                f"table {tid} is given twice ({PurePosixPath(found[tid]).name} and {PurePosixPath(name).name}); keep one",
+                f"table {tid} is given twice ({found[tid]} and {name}); keep one",
                 file=source.display(name), rule="SRC009",
             )
         found[tid] = name
     if source.zip and unexpected:
         raise InputError(
-            f"the archive holds member{'s' if len(unexpected) > 1 else ''} that are not MHSDS tables: "
+            f"the archive holds {'members that are' if len(unexpected) > 1 else 'a member that is'} not an MHSDS table: "
             f"{', '.join(unexpected[:5])} (expected files named by table id, e.g. MHS101Referral.csv)",
             file=str(source.path), rule="SRC009",
         )
@@ -206,18 +210,18 @@ def _load_mhsds(source: _Source) -> Extract:
     files: list[SourceFile] = []
     findings: list[Finding] = []
     for table in TABLES.values():
-        name = found.get(table.id)
-        if name is None:
+        member = found.get(table.id)
+        if member is None:
             tables[table.id] = table.empty()
             continue
-        raw = source.read(name, table)
-        shown = source.display(name)
+        raw = source.read(member, table)
+        shown = source.display(member)
         _check_rows(raw, table, shown)
         frame, fs = to_canonical(raw.frame, table, file=shown)
         tables[table.id] = frame
         findings += fs
         findings += _encoding_finding(raw, table, shown)
-        files.append(_source_file(source, name, table, frame, raw))
+        files.append(_source_file(source, member, table, frame, raw))
     return Extract(source.path, "mhsds", MappingProxyType(tables), tuple(files), tuple(findings))
 
 
@@ -266,7 +270,7 @@ def _check_rows(raw: RawTable, table: Table, shown: str) -> None:
 
 def _encoding_finding(raw: RawTable, table: Table, shown: str) -> list[Finding]:
     if raw.encoding == "windows-1252":
-        return [Finding("SRC021", Severity.INFO, table.id, None, None,
+        return [Finding("SRC021", rule_severity("SRC021"), table.id, None, None,
                         f"{shown} is not UTF-8; read as Windows-1252")]
     return []
 

@@ -28,7 +28,8 @@ from typing import Any
 import polars as pl
 
 from recon.errors import RulesError
-from recon.findings import Finding, Severity
+from recon.findings import Finding
+from recon.schemas import rule_severity
 from recon.tables import TABLES, Table, key_expr
 
 RULES_DIR = Path(__file__).resolve().parents[2] / "rules"
@@ -81,7 +82,7 @@ class Mapping:
                 for (value,), group in keys.group_by("v", maintain_order=True):
                     identifying = table.column(item).identifying
                     findings.append(Finding(
-                        "MAP001", Severity.ERROR, table.id, group.item(0, "k"), item,
+                        "MAP001", rule_severity("MAP001"), table.id, group.item(0, "k"), item,
                         f"local value has no MHSDS code in mapping {self.name!r} ({group.height} records); read as blank",
                         None if identifying else str(value),
                     ))

@@ -72,13 +72,26 @@ def _head(path: Path | None, data: bytes | None, n: int = 65536) -> bytes:
 def read_csv_text(name: str, *, path: Path | None = None, data: bytes | None = None) -> RawTable:
     """Read a CSV file (by path, or bytes from a zip) into text columns.
 
-    UTF-8 with or without BOM is read straight from disk; anything else is decoded as
-    Windows-1252. Raises :class:`InputError` for empty, header-only-with-no-header,
+    UTF-8 with or without BOM is read straight from disk; UTF-16 (with its BOM) is decoded;
+    anything else is decoded as Windows-1252. Raises :class:`InputError` for empty, header-only-with-no-header,
     truncated or unparseable files.
     """
     head = _head(path, data)
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        # UTF-16 ("Unicode text" from Excel): decode once to UTF-8 and read that.
+        raw16 = data if data is not None else path.read_bytes()  # type: ignore[union-attr]
+        try:
+            utf8_data = raw16.decode("utf-16").encode("utf-8")
+        except UnicodeDecodeError:
+            raise InputError("starts like UTF-16 text but cannot be decoded as UTF-16", file=name,
+                             rule="SRC005") from None
+        table = read_csv_text(name, data=utf8_data)
+        return RawTable(table.frame, "utf-16", table.sheet)
     if not head.strip(b"\r\n\t " + BOM):
         raise InputError("the file is empty", file=name, rule="SRC002")
+    if b"\x00" in head:
+        raise InputError("holds binary data (NUL bytes), not CSV text: is it really a CSV file?",
+                         file=name, rule="SRC005")
     utf8 = _is_utf8(path, data)
     encoding = "utf-8" if utf8 else "windows-1252"
     text_head = head.decode(encoding, errors="replace")
@@ -88,12 +101,29 @@ def read_csv_text(name: str, *, path: Path | None = None, data: bytes | None = N
     header = next(csv.reader([header_line]), [])
     if not any(h.strip() for h in header):
         raise InputError("the first line holds no column names", file=name, rule="SRC003")
+    if len(header) == 1:
+        for sep, label in ((";", "semicolons"), ("\t", "tabs"), ("|", "'|' characters")):
+            if sep in header[0]:
+                raise InputError(
+                    f"the columns are separated by {label}, not commas; save the file as CSV (comma delimited)",
+                    file=name, rule="SRC005",
+                )
+    names = [h.strip() for h in header]
+    doubled = sorted({h for h in names if h and names.count(h) > 1})
+    if doubled:
+        raise InputError(f"the header names column {doubled[0]} more than once; keep one",
+                         file=name, column=doubled[0], rule="SRC005")
 
     tail = _tail(path, data)
     if not tail.endswith((b"\n", b"\r")):
         last_line = tail.decode(encoding, errors="replace").splitlines()[-1]
         fields = next(csv.reader([last_line]), [])
-        if len(fields) < len(header) or last_line.count('"') % 2 == 1:
+        if last_line.count('"') % 2 == 1:
+            raise InputError(
+                "the last line ends inside a quoted value: the file looks truncated; export it again",
+                file=name, rule="SRC004",
+            )
+        if len(fields) < len(header):
             raise InputError(
                 f"the last line is cut short ({len(fields)} of {len(header)} fields): "
                 "the file looks truncated; export it again",

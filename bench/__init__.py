@@ -1,0 +1,1 @@
+"""Benchmark harness and independent reference implementations (not part of the recon package)."""

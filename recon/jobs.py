@@ -1,0 +1,419 @@
+"""Orchestration of a recorded run: configuration + flags -> input checks -> lock -> work -> outputs -> ledger.
+
+The order matters for safety: inputs are checked (exit 3) and the ledger opened and checked
+(exit 2) before any work; the pack is written to a temporary file, the run is recorded in one
+ledger transaction, and only then is the pack renamed into place (restored if the commit fails).
+A killed run therefore leaves the previous pack and no half run.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import inspect
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from recon import __version__
+from recon.config import INPUT_ROLES, ProviderSettings, ReconConfig, load_config
+from recon.errors import LedgerError, MissingInputError, ReconError, UsageError
+from recon.ledger import (
+    ExceptionRow,
+    InputFile,
+    Ledger,
+    RunRecord,
+    ValueRow,
+    input_files,
+    input_paths,
+    now_utc,
+    os_user,
+    resolve_ledger_path,
+    rules_version,
+    trend_frame,
+)
+from recon.months import Month
+from recon.runctl import LOG, RunLock, Steps, configure_logging, lock_path, stage_file
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """Raw command-line values; ``None`` means "not given" so the configuration file may supply it."""
+
+    month: str
+    config: Path | None = None
+    epr: Path | None = None
+    extract: Path | None = None
+    published: Path | None = None
+    pack: Path | None = None
+    json_file: Path | None = None
+    mapping: str | None = None
+    status: str | None = None
+    identifiable: bool | None = None
+    provider: str | None = None
+    digital: bool | None = None
+    person_key: str | None = None
+    ledger: Path | None = None
+    no_ledger: bool = False
+    log_file: Path | None = None
+    quiet: bool = False
+    verbose: bool = False
+    today: dt.date | None = None  # tests: fixes 'previous' and input ages
+
+
+@dataclass(frozen=True)
+class ResolvedRun:
+    """Flags over configuration over defaults, for one month."""
+
+    command: str
+    month: Month
+    settings: ProviderSettings
+    epr: Path | None
+    extract: Path | None
+    published: Path | None
+    pack: Path | None
+    json_file: Path | None
+    mapping: str | None
+    status: str | None
+    identifiable: bool
+    split_by_team: bool | None
+    suppress_small_counts: bool | None
+    deadline: dt.date | None
+    ledger: Path | None  # None: --no-ledger
+    log_file: Path | None
+    config_path: Path | None
+    max_age_days: Mapping[str, float] = field(default_factory=dict)
+
+    def input(self, role: str) -> Path | None:
+        if role == "mapping":
+            return Path(self.mapping) if self.mapping and ("/" in self.mapping or self.mapping.endswith(".toml")) else None
+        value = getattr(self, role)
+        return value if isinstance(value, Path) else None
+
+
+@dataclass(frozen=True)
+class JobOutcome:
+    run_id: str
+    resolved: ResolvedRun
+    result: Any  # ReconcileResult | MeasuresResult | ValidationReport
+    exit_code: int
+    pack: Any = None  # PackInfo of the written pack
+    pack_sha256: str | None = None
+    ledger: Path | None = None
+
+
+# --------------------------------------------------------------------------- resolving
+
+
+def load_optional_config(path: Path | None) -> ReconConfig:
+    return load_config(path) if path is not None else ReconConfig()
+
+
+def resolve(opts: RunOptions, command: str) -> ResolvedRun:
+    """Merge flags over the configuration file; every path template is filled for the month."""
+    cfg = load_optional_config(opts.config)
+    month = Month.parse(opts.month, today=opts.today)
+    person_key = opts.person_key or (cfg.provider.person_key if "person_key" in cfg.provider_set else "local")
+    if person_key not in ("local", "nhs"):
+        raise UsageError(f"--person-key must be 'local' or 'nhs', not {person_key!r}")
+    settings = ProviderSettings(
+        ods=opts.provider or cfg.provider.ods,
+        digital=cfg.provider.digital if opts.digital is None else opts.digital,
+        person_key=person_key,  # type: ignore[arg-type]
+    )
+    epr = opts.epr or cfg.path("epr", month)
+    if epr is None and command in ("validate", "measures", "reconcile"):
+        raise UsageError("--epr is required (or set paths.epr in the --config file)")
+    ledger: Path | None = None
+    if not opts.no_ledger:
+        ledger = resolve_ledger_path(opts.ledger, cfg.path("ledger", month))
+    return ResolvedRun(
+        command=command,
+        month=month,
+        settings=settings,
+        epr=epr,
+        extract=opts.extract or (cfg.path("extract", month) if command == "reconcile" else None),
+        published=opts.published or (cfg.path("published", month) if command == "reconcile" else None),
+        pack=opts.pack or (cfg.path("pack", month) if command == "reconcile" else None),
+        json_file=opts.json_file,
+        mapping=opts.mapping or cfg.mapping(month),
+        status=opts.status or cfg.status,
+        identifiable=opts.identifiable if opts.identifiable is not None else bool(cfg.pack.identifiable),
+        split_by_team=cfg.pack.split_by_team,
+        suppress_small_counts=cfg.pack.suppress_small_counts,
+        deadline=cfg.deadline.deadline_for(month),
+        ledger=ledger,
+        log_file=opts.log_file or cfg.path("log_file", month),
+        config_path=cfg.source,
+        max_age_days=dict(cfg.max_age_days),
+    )
+
+
+def check_inputs(run: ResolvedRun, *, now: float | None = None) -> None:
+    """Exit 3 when an expected input for the month is missing, or older than ``max_age_days`` allows."""
+    now = time.time() if now is None else now
+    for role in INPUT_ROLES:
+        path = run.input(role)
+        if path is None:
+            continue
+        if not path.exists():
+            raise MissingInputError(f"expected {role} input for {run.month} is missing: {path}")
+        limit = run.max_age_days.get(role)
+        if limit is None:
+            continue
+        files = input_paths(path)
+        if not files:
+            raise MissingInputError(f"expected {role} input for {run.month} is empty: {path}")
+        newest = max(p.stat().st_mtime for p in files)
+        age = (now - newest) / 86400
+        if age > limit:
+            raise MissingInputError(
+                f"{role} input {path} is {age:.1f} days old; the configuration allows {limit:g}",
+                hint="has the nightly extract run?",
+            )
+
+
+def _recorded(run: ResolvedRun, opts: RunOptions, body: Callable[[Ledger | None, str], JobOutcome]) -> JobOutcome:
+    """Logging, input checks (exit 3) and the ledger (exit 2) before ``body``; a run that fails is recorded too."""
+    configure_logging(quiet=opts.quiet, log_file=run.log_file, verbose=opts.verbose)
+    LOG.info("%s %s for %s started by %s (recon %s)", run.command, run.month,
+             run.settings.ods or "the provider in the data", os_user(), __version__)
+    run_id, started = uuid.uuid4().hex, now_utc()
+    ledger: Ledger | None = None
+    try:
+        check_inputs(run)
+        ledger = Ledger.open(run.ledger) if run.ledger is not None else None
+        return body(ledger, run_id)
+    except ReconError as exc:
+        if not isinstance(exc, LedgerError):
+            _record_failure(run, run_id, started, exc, ledger)
+        raise
+    finally:
+        if ledger is not None:
+            ledger.close()
+
+
+def _record_failure(run: ResolvedRun, run_id: str, started: dt.datetime, exc: ReconError, ledger: Ledger | None) -> None:
+    """Best effort: 'did last night's run fail, and why?' is answered by the ledger too (exit 2 or 3, no figures)."""
+    if run.ledger is None:
+        return
+    record = RunRecord(run_id, run.command, run.settings.ods, run.month, started, now_utc(), exc.exit_code,
+                       __version__, rules_version())
+    try:
+        if ledger is not None:
+            ledger.record_run(record)
+        else:
+            with Ledger.open(run.ledger) as led:
+                led.record_run(record)
+    except ReconError as err:
+        LOG.warning("could not record the failed run in the ledger: %s", err)
+
+
+def _inputs(run: ResolvedRun) -> tuple[InputFile, ...]:
+    out: list[InputFile] = []
+    for role in INPUT_ROLES:
+        path = run.input(role)
+        if path is not None:
+            out.extend(input_files(role, path))
+    if run.config_path is not None:
+        out.extend(input_files("config", run.config_path))
+    return tuple(out)
+
+
+def _call(fn: Callable[..., Any], *args: Any, steps: Steps | None = None, **kwargs: Any) -> Any:
+    """Hand our progress callback to library functions that accept one."""
+    if steps is not None:
+        try:
+            if "progress" in inspect.signature(fn).parameters:
+                kwargs["progress"] = steps.callback
+        except (TypeError, ValueError):
+            pass
+    return fn(*args, **kwargs)
+
+
+def _values(result: Any, source: str) -> list[ValueRow]:
+    return [ValueRow(v.id, source, v.value, v.breakdown, v.level, v.numerator, v.denominator) for v in result.values]
+
+
+# --------------------------------------------------------------------------- jobs
+
+
+def reconcile_job(opts: RunOptions, *, steps: Steps | None = None) -> JobOutcome:
+    """The whole scheduled reconciliation; see the module docstring for the order and why."""
+    run = resolve(opts, "reconcile")
+    return _recorded(run, opts, lambda ledger, run_id: _reconcile(run, ledger, run_id, steps or Steps(False)))
+
+
+def _reconcile(run: ResolvedRun, ledger: Ledger | None, run_id: str, steps: Steps) -> JobOutcome:
+    from recon.reconcile import run_reconcile
+
+    with RunLock(lock_path(_lock_anchor(run), run.settings.ods, run.month),
+                 f"{run.settings.ods or 'any provider'} {run.month}"):
+        started = now_utc()
+        t0 = time.monotonic()
+        steps.step("reconcile")
+        assert run.epr is not None
+        result = _call(run_reconcile, run.month, run.epr, steps=steps, extract=run.extract,
+                       published=run.published, mapping=run.mapping, status=run.status, settings=run.settings)
+        provider = result.provider
+        if ledger is not None and result.exceptions:
+            statuses = ledger.exception_statuses(provider, run.month, [e.exception_id for e in result.exceptions])
+            result = dataclasses.replace(result, exceptions=tuple(
+                dataclasses.replace(e, status=statuses[e.exception_id]) for e in result.exceptions))
+        steps.step("trend")
+        ids = [v.id for v in result.local.provider_level]
+        trend = trend_frame(ledger, provider, run.month, ids, published=run.published, this_run=result.local)
+        extras = {**result.extras, "run_id": run_id}
+        if run.deadline is not None:
+            extras["deadline"] = run.deadline.isoformat()
+        result = dataclasses.replace(result, trend=trend, extras=extras)
+        pack_info, pack_sha = None, None
+        staged = []
+        try:
+            if run.pack is not None:
+                steps.step("pack")
+                pack_stage = stage_file(run.pack)
+                staged.append(pack_stage)
+                pack_info, pack_sha = _write_pack(result, pack_stage.tmp, run, time.monotonic() - t0)
+                pack_stage.ready()
+            if run.json_file is not None:
+                from recon.reconcile import reconcile_json
+
+                json_stage = stage_file(run.json_file)
+                staged.append(json_stage)
+                json_stage.tmp.write_text(_dumps(reconcile_json(result)), encoding="utf-8")
+                json_stage.ready()
+            exit_code = result.exit_code
+            record = RunRecord(
+                run_id=run_id, command="reconcile", provider=provider, month=run.month, started=started,
+                finished=now_utc(), exit_code=exit_code, recon_version=__version__,
+                rules_version=rules_version(), inputs=_inputs(run),
+                values=tuple(_values(result.local, "local")
+                             + (_values(result.extract, "extract") if result.extract is not None else [])
+                             + [ValueRow(c.id, "published", c.published) for c in result.comparisons
+                                if c.published is not None]),
+                exceptions=tuple(ExceptionRow(e.exception_id, e.status, e.source, getattr(e.severity, "value", None),
+                                              e.team, e.table, e.key, e.problem) for e in result.exceptions),
+                pack_path=str(run.pack.resolve()) if run.pack is not None else None,
+                pack_sha256=pack_sha,
+            )
+            steps.step("ledger")
+            _commit(ledger, record, staged)
+        finally:
+            for s in staged:
+                s.discard()
+        if pack_info is not None and dataclasses.is_dataclass(pack_info) and run.pack is not None:
+            pack_info = dataclasses.replace(pack_info, path=run.pack)  # type: ignore[type-var]
+    _log_outcome(run, run_id, exit_code, f"{len(result.discrepancies)} discrepancies beyond tolerance, "
+                 f"{sum(1 for f in result.findings if getattr(f.severity, 'value', '') == 'error')} error-level findings")
+    if run.pack is not None:
+        LOG.info("pack %s sha256 %s", run.pack, pack_sha)
+    return JobOutcome(run_id, run, result, exit_code, pack_info, pack_sha, run.ledger)
+
+
+def _lock_anchor(run: ResolvedRun) -> Path:
+    """Locks live beside the ledger; without one, beside the pack; else in the temp folder."""
+    if run.ledger is not None:
+        return run.ledger
+    if run.pack is not None:
+        return run.pack.resolve()
+    import tempfile
+
+    return Path(tempfile.gettempdir()) / "recon"
+
+
+def _commit(ledger: Ledger | None, record: RunRecord, staged: list[Any]) -> None:
+    """Record the run, then move outputs into place; a failed commit puts the previous outputs back."""
+    if ledger is None:
+        for s in staged:
+            s.commit()
+        return
+    with ledger.transaction(f"recording run {record.run_id}"):
+        pass  # fail fast (read-only, disk full, busy) before touching any output
+    moved = []
+    try:
+        for s in staged:
+            s.commit()
+            moved.append(s)
+        ledger.record_run(record)
+    except BaseException:
+        for s in reversed(moved):
+            s.restore()
+        raise
+    for s in moved:
+        s.forget_backup()
+
+
+def _write_pack(result: Any, tmp: Path, run: ResolvedRun, seconds: float) -> tuple[Any, str]:
+    from recon.pack import PackOptions, write_pack
+    from recon.signoff import sha256_file
+
+    wanted: dict[str, Any] = {
+        "identifiable": run.identifiable, "deadline": run.deadline, "split_by_team": run.split_by_team,
+        "suppress_small_counts": run.suppress_small_counts, "rules_version": rules_version(),
+        "run_seconds": round(seconds, 1),
+    }
+    names = {f.name for f in dataclasses.fields(PackOptions)} if dataclasses.is_dataclass(PackOptions) else set()
+    dropped = sorted(k for k, v in wanted.items() if v is not None and k not in names)
+    if dropped:
+        LOG.warning("pack option(s) %s not supported by this pack writer; ignored", ", ".join(dropped))
+    options = PackOptions(**{k: v for k, v in wanted.items() if v is not None and k in names})
+    info = write_pack(result, tmp, options)
+    return info, sha256_file(tmp)
+
+
+def _dumps(payload: Any) -> str:
+    import json
+
+    return json.dumps(payload, indent=2, default=str, ensure_ascii=False) + "\n"
+
+
+def _log_outcome(run: ResolvedRun, run_id: str, exit_code: int, detail: str) -> None:
+    LOG.info("%s %s finished: exit %d, run %s", run.command, run.month, exit_code, run_id)
+    if exit_code == 1:
+        LOG.warning("%s %s: %s (exit 1)", run.command, run.month, detail)
+
+
+def measures_job(opts: RunOptions, *, steps: Steps | None = None) -> JobOutcome:
+    """``recon measures`` with its run (inputs, every value) recorded in the ledger."""
+    run = resolve(opts, "measures")
+    return _recorded(run, opts, lambda ledger, run_id: _measures(run, ledger, run_id, steps or Steps(False)))
+
+
+def _measures(run: ResolvedRun, ledger: Ledger | None, run_id: str, steps: Steps) -> JobOutcome:
+    from recon.measures import run_measures
+
+    started = now_utc()
+    steps.step("measures")
+    assert run.epr is not None
+    result = _call(run_measures, run.epr, run.month, steps=steps, mapping=run.mapping, settings=run.settings)
+    record = RunRecord(run_id, "measures", result.provider, run.month, started, now_utc(), 0, __version__,
+                       rules_version(), inputs=_inputs(run), values=tuple(_values(result, "local")))
+    _commit(ledger, record, [])
+    _log_outcome(run, run_id, 0, "")
+    return JobOutcome(run_id, run, result, 0, ledger=run.ledger)
+
+
+def validate_job(opts: RunOptions, *, steps: Steps | None = None) -> JobOutcome:
+    """``recon validate`` with its run (inputs, exit code) recorded in the ledger."""
+    run = resolve(opts, "validate")
+    return _recorded(run, opts, lambda ledger, run_id: _validate(run, ledger, run_id, steps or Steps(False)))
+
+
+def _validate(run: ResolvedRun, ledger: Ledger | None, run_id: str, steps: Steps) -> JobOutcome:
+    from recon.validation import validate_extract
+
+    started = now_utc()
+    steps.step("validate")
+    assert run.epr is not None
+    report = _call(validate_extract, run.epr, run.month, steps=steps, mapping=run.mapping, settings=run.settings)
+    exit_code = int(report.exit_code)
+    record = RunRecord(run_id, "validate", getattr(report, "provider", None) or run.settings.ods, run.month,
+                       started, now_utc(), exit_code, __version__, rules_version(),
+                       inputs=_inputs(run))
+    _commit(ledger, record, [])
+    _log_outcome(run, run_id, exit_code, "error-level findings")
+    return JobOutcome(run_id, run, report, exit_code, ledger=run.ledger)

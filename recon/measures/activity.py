@@ -1,0 +1,116 @@
+"""One-month activity measures: referrals started, contacts, discharges, open caseload and
+first attended contacts (MHS32, MHS32a, MHS29, MHS30, MHS58, MHS57a, MHS01, MHS23, MHS61a).
+
+Breakdowns (besides provider level): every measure by Team -- the referral's team, and for
+contacts the contact's team falling back to the referral's (UNKNOWN when neither is
+recorded); a person-count (MHS57a, MHS01) counts a person under each team of a counted
+referral. The "aged 0 to 18" measures (MHS32a, MHS57a, MHS61a) also by Age band of the age at
+referral (national CYP bands, 18 its own level). All-age measures get no age band: the CYP
+bands stop at 17.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import polars as pl
+
+from recon.codes import Codes
+from recon.config import ProviderSettings
+from recon.measures.common import (
+    AGE_BAND,
+    TEAM,
+    age_band,
+    collect_plan,
+    distinct_counts,
+    open_at,
+    open_during,
+    referral_people,
+    table,
+    team_level,
+)
+from recon.measures.model import MeasureValue
+from recon.months import Month
+from recon.tables import CARE_CONTACT
+
+FAMILY = "activity"
+IDS = ("MHS32", "MHS32a", "MHS29", "MHS30", "MHS58", "MHS57a", "MHS01", "MHS23", "MHS61a")
+
+
+def activity_frames(
+    tables: Mapping[str, pl.LazyFrame], month: Month, settings: ProviderSettings, codes: Codes
+) -> list[pl.LazyFrame]:
+    """Long value frames (id, breakdown, level, value) for every activity measure, in ID order."""
+    start, end = month.start, month.end
+    in_month = pl.col("ReferralRequestReceivedDate").is_between(start, end)
+    aged_0_18 = pl.col("AgeAtReferral").is_between(0, codes.cyp_inclusive_max_age)
+    refs = referral_people(tables, settings).with_columns(
+        team_level("UniqCareProfTeamLocalID").alias("Team"),
+        age_band(pl.col("AgeAtReferral"), codes, codes.cyp_inclusive_max_age).alias("AgeBand"),
+    ).cache()  # read by every measure under different filters: build it once
+    team = {TEAM: "Team"}
+    team_age = {TEAM: "Team", AGE_BAND: "AgeBand"}
+
+    contacts = table(tables, CARE_CONTACT.id)
+    # one row per care contact id (a duplicated key counts once, first row in file order)
+    month_contacts = (
+        contacts.filter(pl.col("CareContDate").is_between(start, end) & pl.col("CareContactId").is_not_null())
+        .unique(subset=["CareContactId"], keep="first", maintain_order=True)
+        .join(
+            refs.select("ServiceRequestId", pl.col("UniqCareProfTeamLocalID").alias("ReferralTeam")),
+            on="ServiceRequestId",
+            how="left",
+        )
+        .with_columns(team_level("UniqCareProfTeamLocalID", "ReferralTeam").alias("Team"))
+        .cache()
+    )
+    # MHS61a: the first attended contact ever is in M <=> an attended contact in M and none
+    # before M.start (so only the few referrals attended in M are looked up in the history)
+    attended = pl.col("AttendStatus").is_in(list(codes.attended))
+    attended_in_month = month_contacts.filter(attended).select("ServiceRequestId").unique()
+    attended_before = (
+        contacts.filter(attended & (pl.col("CareContDate") < start))
+        .join(attended_in_month, on="ServiceRequestId", how="semi")
+        .select("ServiceRequestId")
+        .unique()
+    )
+    mhs61a = (
+        refs.filter(
+            aged_0_18
+            & (pl.col("ReferralRequestReceivedDate") >= codes.outcomes_referrals_from)
+            & open_during(start, end)
+        )
+        .join(attended_in_month, on="ServiceRequestId", how="semi")
+        .join(attended_before, on="ServiceRequestId", how="anti")
+    )
+    return [
+        *distinct_counts(refs.filter(in_month), "MHS32", "ServiceRequestId", team),
+        *distinct_counts(refs.filter(in_month & aged_0_18), "MHS32a", "ServiceRequestId", team_age),
+        *distinct_counts(month_contacts, "MHS29", "CareContactId", team),
+        *distinct_counts(
+            month_contacts.filter(pl.col("AttendStatus").is_in(list(codes.attended))), "MHS30", "CareContactId", team
+        ),
+        *distinct_counts(
+            month_contacts.filter(pl.col("AttendStatus").is_in(list(codes.missed))), "MHS58", "CareContactId", team
+        ),
+        *distinct_counts(
+            refs.filter(pl.col("ServDischDate").is_between(start, end) & aged_0_18), "MHS57a", "PersonKey", team_age
+        ),
+        *distinct_counts(refs.filter(open_at(end)), "MHS01", "PersonKey", team),
+        *distinct_counts(refs.filter(open_at(end)), "MHS23", "ServiceRequestId", team),
+        *distinct_counts(mhs61a, "MHS61a", "ServiceRequestId", team_age),
+    ]
+
+
+def plan(
+    tables: Mapping[str, pl.LazyFrame], month: Month, settings: ProviderSettings, codes: Codes
+) -> tuple[list[pl.LazyFrame], dict[str, pl.LazyFrame]]:
+    """The family as lazy plans (no detail frames)."""
+    return activity_frames(tables, month, settings, codes), {}
+
+
+def compute(
+    tables: Mapping[str, pl.LazyFrame], month: Month, settings: ProviderSettings, codes: Codes
+) -> tuple[list[MeasureValue], dict[str, pl.DataFrame]]:
+    """The activity measures at provider level and by team (and age band for the 0-18 ones)."""
+    return collect_plan(*plan(tables, month, settings, codes))

@@ -1,0 +1,37 @@
+"""Options and outcome of writing an Excel sign-off pack."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class PackOptions:
+    """How to write the pack.
+
+    ``identifiable`` shows full NHS numbers and dates of birth (masked/left out otherwise);
+    ``suppress_small_counts`` applies the national rule (0-4 -> '*', others to the nearest 5)
+    to every count of people or referrals, so the pack can leave the provider;
+    ``today`` fixes the date used for "days left" (tests, reruns).
+    """
+
+    identifiable: bool = False
+    deadline: dt.date | None = None
+    split_by_team: bool = False
+    suppress_small_counts: bool = False
+    today: dt.date | None = None
+    rules_version: str | None = None
+    run_seconds: float | None = None
+
+
+@dataclass(frozen=True)
+class PackInfo:
+    """What was written: ``sha256`` of the file's bytes, ``fingerprint`` of what it shows."""
+
+    path: Path
+    sha256: str
+    sheets: tuple[str, ...]
+    exception_rows: int
+    fingerprint: str = ""

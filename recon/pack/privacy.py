@@ -1,0 +1,78 @@
+"""What may appear in a workbook cell: masked identifiers, suppressed counts, inert text."""
+
+from __future__ import annotations
+
+import re
+from decimal import ROUND_HALF_UP, Decimal
+
+from recon.tables import TABLES
+
+SUPPRESSED = "*"
+
+# Text starting with one of these could be taken for a formula by a spreadsheet (CSV/formula
+# injection); such cells are always written as text with Excel's quote prefix.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
+
+NHS_NUMBER_COLUMNS = frozenset({"NHSNumber"})
+IDENTIFYING_COLUMNS = frozenset(
+    c.name for t in TABLES.values() for c in t.columns if c.identifying
+) | {"PersonBirthDate", "Postcode", "PostcodeOfUsualAddress", "GivenName", "FamilyName", "PersonName"}
+
+_NHS_IN_TEXT = re.compile(r"(?<![\d*])(\d{3})([ -]?)(\d{3})\2(\d{4})(?!\d)")
+_WEIGHTS = (10, 9, 8, 7, 6, 5, 4, 3, 2)
+# Characters an XML 1.0 document cannot hold (control characters, lone surrogates, U+FFFE/F).
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def is_valid_nhs_number(digits: str) -> bool:
+    """Ten digits whose last is the modulus-11 check digit of the first nine."""
+    if len(digits) != 10 or not digits.isdigit():
+        return False
+    check = 11 - sum(int(d) * w for d, w in zip(digits, _WEIGHTS, strict=False)) % 11
+    check = 0 if check == 11 else check
+    return check != 10 and check == int(digits[9])
+
+
+def mask_nhs_number(value: str | None) -> str | None:
+    """'943 476 5919' -> '*** *** 5919'; anything not ten digits is masked entirely."""
+    if value is None:
+        return None
+    digits = re.sub(r"[\s-]", "", str(value))
+    if len(digits) == 10 and digits.isdigit():
+        return f"*** *** {digits[-4:]}"
+    return "***" if digits else ""
+
+
+def mask_text(text: str) -> str:
+    """Mask every valid NHS number written inside free text (keys, messages)."""
+
+    def repl(m: re.Match[str]) -> str:
+        digits = m.group(1) + m.group(3) + m.group(4)
+        return f"*** *** {m.group(4)}" if is_valid_nhs_number(digits) else m.group(0)
+
+    return _NHS_IN_TEXT.sub(repl, text)
+
+
+def round5(n: float) -> int:
+    """Nearest multiple of 5, halves away from zero (the national rounding)."""
+    q = (Decimal(str(abs(n))) / 5).quantize(Decimal(1), rounding=ROUND_HALF_UP) * 5
+    return int(q) if n >= 0 else -int(q)
+
+
+def suppress_count(n: int | float | None) -> int | float | str | None:
+    """National rule below England level: 0-4 -> '*', every other count to the nearest 5."""
+    if n is None:
+        return None
+    if 0 <= n < 5:
+        return SUPPRESSED
+    return round5(n)
+
+
+def clean_text(text: str) -> str:
+    """Characters XML cannot hold are dropped; line ends become '\\n' (what a reader gets back)."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return _NOT_XML.sub("", text)
+
+
+def needs_quote(text: str) -> bool:
+    return text.startswith(FORMULA_STARTS)

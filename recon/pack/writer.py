@@ -1,0 +1,445 @@
+"""Render the pack's sheets with openpyxl (streaming, write-only) and save atomically.
+
+The file is written to a temporary file in the destination folder and moved over the
+destination with ``os.replace`` only when complete: a failed or interrupted run never leaves
+a half-written pack and leaves an earlier pack untouched.
+
+The *fingerprint* is the SHA-256 of every value the pack shows outside the Sign-off sheet,
+normalised so that it can be recomputed from the saved file (:func:`fingerprint_workbook`):
+per sheet, one canonical-JSON line per non-empty row (trailing blanks dropped); the pack hash
+is the SHA-256 of the lines ``json([title, sheet_sha256])`` in workbook order.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import hashlib
+import json
+import math
+import os
+import tempfile
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from openpyxl import Workbook, load_workbook
+from openpyxl.cell import Cell, WriteOnlyCell
+from openpyxl.cell._writer import write_cell
+from openpyxl.chart import BarChart, LineChart, Reference
+from openpyxl.chart.data_source import NumFmt
+from openpyxl.chart.shapes import GraphicalProperties
+from openpyxl.chart.text import RichText
+from openpyxl.drawing.line import LineProperties
+from openpyxl.drawing.text import CharacterProperties, Paragraph, ParagraphProperties, RichTextProperties
+from openpyxl.formatting.rule import CellIsRule, ColorScaleRule
+from openpyxl.styles import Font, PatternFill
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet._writer import WorksheetWriter
+from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.pagebreak import Break
+from openpyxl.worksheet.properties import PageSetupProperties
+
+from recon.errors import UsageError
+from recon.pack import content
+from recon.pack.layout import STYLES, ChartSpec, Sheet, Styled
+from recon.pack.model import PackInfo, PackOptions
+from recon.pack.privacy import clean_text, needs_quote
+from recon.reconcile.model import ReconcileResult
+
+# ---------------------------------------------------------------- fingerprint
+
+
+def normalise(value: Any) -> Any:
+    """The value as a reader of the saved file gets it back, in JSON form."""
+    if isinstance(value, Styled):
+        value = value.value
+    if isinstance(value, str):
+        return value or None  # an empty string is not stored: it reads back as a blank
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        value = float("%.16g" % value)  # what openpyxl stores  # noqa: UP031
+        return int(value) if value.is_integer() else value
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat() if value.time() == dt.time() else value.isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)
+
+
+def _row_line(values: Sequence[Any]) -> bytes | None:
+    row = [normalise(v) for v in values]
+    while row and row[-1] is None:
+        row.pop()
+    if not row:
+        return None
+    return json.dumps(row, ensure_ascii=False, separators=(",", ":")).encode() + b"\n"
+
+
+def _combine(sheet_hashes: Iterable[tuple[str, str]]) -> str:
+    h = hashlib.sha256()
+    for title, digest in sheet_hashes:
+        h.update(json.dumps([title, digest], ensure_ascii=False).encode() + b"\n")
+    return h.hexdigest()
+
+
+def fingerprint_workbook(path: Path) -> str:
+    """Recompute a saved pack's fingerprint from its cell values (see module docstring)."""
+    wb = load_workbook(path, read_only=True, data_only=False)
+    try:
+        hashes = []
+        for ws in wb.worksheets:
+            if ws.title == content.SIGNOFF_TITLE:
+                continue
+            h = hashlib.sha256()
+            for row in ws.iter_rows(values_only=True):
+                line = _row_line(row)
+                if line is not None:
+                    h.update(line)
+            hashes.append((ws.title, h.hexdigest()))
+        return _combine(hashes)
+    finally:
+        wb.close()
+
+
+def stated_fingerprint(path: Path) -> str | None:
+    """The fingerprint written on the pack's Sign-off sheet."""
+    wb = load_workbook(path, read_only=True)
+    try:
+        if content.SIGNOFF_TITLE not in wb.sheetnames:
+            return None
+        for row in wb[content.SIGNOFF_TITLE].iter_rows(values_only=True):
+            if row and row[0] == "Pack fingerprint (SHA-256)":
+                return str(row[1])
+        return None
+    finally:
+        wb.close()
+
+
+def verify_pack(path: Path) -> bool:
+    """True when the figures and records in the file are those the pack was signed with."""
+    return stated_fingerprint(path) == fingerprint_workbook(path)
+
+
+# ---------------------------------------------------------------- rendering
+
+
+def _esc(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+class _FastWriter(WorksheetWriter):
+    """openpyxl's streaming sheet writer, with plain text and numbers serialised directly.
+
+    openpyxl without lxml spends ~90% of a long sheet's time building one XML element per
+    cell; plain cells (no style) are written here as the same XML text openpyxl would write
+    (inline strings, ``%.16g`` numbers). Styled cells and dates go through openpyxl.
+    """
+
+    def write_row(self, xf: Any, row: Any, row_idx: int) -> None:
+        out = xf._file
+        dims = self.ws.row_dimensions.get(row_idx)
+        attrs = "".join(f' {k}="{_esc(str(v))}"' for k, v in dict(dims).items()) if dims is not None else ""
+        out(f'<row r="{row_idx}"{attrs}>')
+        for col_idx, value in enumerate(row, 1):
+            if value is None:
+                continue
+            ref = f"{_letter(col_idx)}{row_idx}"
+            if isinstance(value, str):
+                if not value:
+                    continue
+                space = ' xml:space="preserve"' if value.strip() != value else ""
+                out(f'<c r="{ref}" t="inlineStr"><is><t{space}>{_esc(value)}</t></is></c>')
+            elif isinstance(value, int | float) and not isinstance(value, bool):
+                if isinstance(value, float) and not math.isfinite(value):
+                    continue
+                out(f'<c r="{ref}" t="n"><v>{"%.16g" % value}</v></c>')  # noqa: UP031
+            else:
+                cell = value if isinstance(value, Cell) else WriteOnlyCell(self.ws, value=value)
+                cell.column, cell.row = col_idx, row_idx
+                write_cell(xf, self.ws, cell, cell.has_style)
+        out("</row>")
+
+
+_LETTERS: dict[int, str] = {}
+
+
+def _letter(col: int) -> str:
+    if col not in _LETTERS:
+        _LETTERS[col] = get_column_letter(col)
+    return _LETTERS[col]
+
+
+class _Styler:
+    """Builds openpyxl style objects once per named style (thousands of cells share them)."""
+
+    def __init__(self) -> None:
+        self._cache: dict[str, tuple[Any, ...]] = {}
+
+    def apply(self, cell: WriteOnlyCell, name: str) -> None:
+        if name not in self._cache:
+            s = STYLES[name]
+            self._cache[name] = (s.font(), s.fill_obj(), s.alignment(), s.border(), s.number_format)
+        font, fill, alignment, border, number_format = self._cache[name]
+        cell.font = font
+        if fill is not None:
+            cell.fill = fill
+        cell.alignment = alignment
+        if border is not None:
+            cell.border = border
+        if number_format:
+            cell.number_format = number_format
+
+
+def _cells(ws: Any, values: Sequence[Any], styler: _Styler) -> list[Any]:
+    out: list[Any] = []
+    for v in values:
+        if isinstance(v, Styled):
+            raw = v.value
+            cell = WriteOnlyCell(ws, value=clean_text(raw) if isinstance(raw, str) else raw)
+            styler.apply(cell, v.style)
+            if isinstance(raw, str) and needs_quote(cell.value):
+                cell.data_type = "s"
+                cell.quotePrefix = True
+            out.append(cell)
+        elif isinstance(v, str) and v and needs_quote(v):
+            cell = WriteOnlyCell(ws, value=v)
+            cell.data_type = "s"
+            cell.quotePrefix = True
+            out.append(cell)
+        else:
+            out.append(v)
+    return out
+
+
+def _chart(ws: Any, spec: ChartSpec) -> Any:
+    chart: BarChart | LineChart
+    if spec.kind == "bar":
+        chart = BarChart()
+        chart.type = "col"
+        chart.grouping = "clustered"
+    else:
+        chart = LineChart()
+    chart.title = spec.title
+    chart.width = spec.width_cm
+    chart.height = spec.height_cm
+    chart.y_axis.title = spec.y_title
+    chart.x_axis.title = spec.x_title
+    chart.y_axis.delete = False
+    chart.x_axis.delete = False
+    chart.y_axis.majorGridlines = None
+    chart.legend.position = "b"
+    if spec.y_min is not None:
+        chart.y_axis.scaling.min = spec.y_min
+    if spec.y_max is not None:
+        chart.y_axis.scaling.max = spec.y_max
+    if spec.y_format:
+        chart.y_axis.numFmt = NumFmt(formatCode=spec.y_format, sourceLinked=False)
+    if spec.rotate_labels:
+        chart.x_axis.txPr = RichText(
+            bodyPr=RichTextProperties(rot=-2700000, vert="horz"),
+            p=[Paragraph(pPr=ParagraphProperties(defRPr=CharacterProperties(sz=800)), endParaRPr=CharacterProperties())],
+        )
+    for s in spec.series:
+        ref = Reference(ws, min_col=s.col, min_row=s.title_row, max_row=s.last_row)
+        chart.add_data(ref, titles_from_data=True)
+    chart.set_categories(Reference(ws, min_col=spec.cat_col, min_row=spec.first_row, max_row=spec.last_row))
+    for s, series in zip(spec.series, chart.series, strict=True):
+        if spec.kind == "line":
+            series.smooth = False
+            line = LineProperties(solidFill=s.color, prstDash=s.dash, w=s.width_emu or 19050)
+            if not s.line:
+                line = LineProperties(noFill=True)
+            series.graphicalProperties = GraphicalProperties(ln=line)
+            if s.marker:
+                series.marker.symbol = s.marker
+                series.marker.size = 6
+                series.marker.graphicalProperties = GraphicalProperties(solidFill=s.color)
+                series.marker.graphicalProperties.line.solidFill = s.color
+            else:
+                series.marker.symbol = "none"
+    return chart
+
+
+def _render(wb: Workbook, sheet: Sheet, styler: _Styler) -> str:
+    """Write one sheet; returns the SHA-256 of its values."""
+    ws = wb.create_sheet(sheet.title)
+    for col, width in sheet.widths.items():
+        ws.column_dimensions[get_column_letter(col)].width = width
+    for row, height in sheet.heights.items():
+        ws.row_dimensions[row].height = height
+    if sheet.freeze:
+        ws.freeze_panes = sheet.freeze
+    if sheet.tab_color:
+        ws.sheet_properties.tabColor = sheet.tab_color
+    ws.sheet_view.zoomScale = 100
+    ws.sheet_view.tabSelected = sheet.title == "Cover"
+    ws.page_setup.orientation = "landscape" if sheet.landscape else "portrait"
+    ws.page_setup.paperSize = 9  # A4
+    if sheet.fit_width:
+        ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
+        ws.page_setup.fitToWidth = 1
+        ws.page_setup.fitToHeight = 0
+    ws.page_margins.left = ws.page_margins.right = 0.4
+    ws.page_margins.top = ws.page_margins.bottom = 0.75
+    ws.page_margins.header = ws.page_margins.footer = 0.3
+    if sheet.print_title_rows:
+        ws.print_title_rows = sheet.print_title_rows
+    ws.oddHeader.left.text = "&A"
+    ws.oddFooter.left.text = "recon sign-off pack"
+    ws.oddFooter.right.text = "Page &P of &N"
+
+    ws._writer = _FastWriter(ws)
+    ws._writer.write_top()
+    ws._values_to_row = lambda values, row_idx: values  # cells are placed by _FastWriter
+    h = hashlib.sha256()
+    for values in sheet.rows:
+        if sheet.fingerprinted:
+            line = _row_line(values)
+            if line is not None:
+                h.update(line)
+        ws.append(_cells(ws, values, styler))
+
+    if sheet.autofilter:
+        ws.auto_filter.ref = sheet.autofilter
+    for rule in sheet.rules:
+        if rule.kind == "equals":
+            fill = PatternFill("solid", start_color=rule.fill, end_color=rule.fill) if rule.fill else None
+            ws.conditional_formatting.add(
+                rule.ref,
+                CellIsRule(operator="equal", formula=[f'"{rule.text}"'], fill=fill, font=Font(bold=rule.bold) if rule.bold else None),
+            )
+        else:
+            ws.conditional_formatting.add(
+                rule.ref,
+                # Absolute, not relative: 80% or less red, 90% amber, 100% green.
+                ColorScaleRule(start_type="num", start_value=80, start_color="F8696B", mid_type="num",
+                               mid_value=90, mid_color="FFEB84", end_type="num", end_value=100,
+                               end_color="63BE7B"),
+            )
+    for v in sheet.validations:
+        if v.kind == "list":
+            dv = DataValidation(type="list", formula1='"' + ",".join(v.options) + '"', allow_blank=True)
+        else:
+            dv = DataValidation(type="date", operator="greaterThan", formula1="36526", allow_blank=True)
+        dv.promptTitle = "Sign-off"
+        dv.prompt = v.prompt
+        dv.showInputMessage = True
+        dv.showErrorMessage = True
+        dv.add(v.ref)
+        ws.data_validations.append(dv)
+    for row in sheet.page_breaks:
+        ws.row_breaks.append(Break(id=row))
+    for spec in sheet.charts:
+        ws.add_chart(_chart(ws, spec), spec.anchor)
+    return h.hexdigest()
+
+
+def build_workbook(result: ReconcileResult, target: Path, options: PackOptions) -> tuple[tuple[str, ...], int, str]:
+    """Write every sheet to ``target``; returns (sheet titles, exception rows, fingerprint)."""
+    wb = Workbook(write_only=True)
+    try:
+        return _fill_and_save(wb, result, target, options)
+    except BaseException:
+        _discard(wb)
+        raise
+
+
+def _discard(wb: Workbook) -> None:
+    """After a failure: close the streaming sheets and delete their temporary files."""
+    for ws in wb.worksheets:
+        rows, writer = getattr(ws, "_rows", None), getattr(ws, "_writer", None)
+        ws._rows = None
+        with contextlib.suppress(Exception):
+            if rows is not None:
+                rows.close()
+        if writer is not None:
+            with contextlib.suppress(Exception):
+                writer.close()
+            with contextlib.suppress(Exception):
+                os.remove(writer.out)
+
+
+def _fill_and_save(
+    wb: Workbook, result: ReconcileResult, target: Path, options: PackOptions,
+) -> tuple[tuple[str, ...], int, str]:
+    styler = _Styler()
+    team_sheets = content.team_sheet_names(result.exceptions) if options.split_by_team else None
+    sheets: list[Sheet] = [
+        content.cover_sheet(result, options, team_sheets),
+        content.summary_sheet(result, options),
+        content.breakdown_sheet("Access", "Access", result, options, content._ids_present(result, content.ACCESS_IDS)),
+        content.breakdown_sheet(
+            "Activity", "Activity in the month", result, options, content._ids_present(result, content.ACTIVITY_IDS),
+        ),
+        content.outcomes_sheet(result, options),
+        content.trend_sheet(result, options),
+        *content.exception_sheets(result, options),
+        content.differences_sheet(result, options),
+        content.data_quality_sheet(result, options),
+    ]
+    used = {s.title.lower() for s in sheets} | {content.SIGNOFF_TITLE.lower()}
+    appendix = content.details_sheets(result, options, used)
+    hashes: list[tuple[str, str]] = []
+    for sheet in sheets:
+        hashes.append((sheet.title, _render(wb, sheet, styler)))
+    # Sign-off comes before the appendix in the workbook, so render the appendix into its
+    # place after computing the fingerprint of everything.
+    signoff_index = len(sheets)
+    for sheet in appendix:
+        hashes.append((sheet.title, _render(wb, sheet, styler)))
+    fingerprint = _combine(hashes)
+    _render(wb, content.signoff_sheet(fingerprint, result), styler)
+    wb._sheets.insert(signoff_index, wb._sheets.pop())  # reorder before save
+    hashes_order = [t for t, _ in hashes]
+    hashes_order.insert(signoff_index, content.SIGNOFF_TITLE)
+    wb.active = 0
+    wb.save(target)
+    exception_rows = len(result.exceptions)
+    return tuple(hashes_order), exception_rows, fingerprint
+
+
+def _save_hook(result: ReconcileResult, target: Path, options: PackOptions) -> tuple[tuple[str, ...], int, str]:
+    return build_workbook(result, target, options)
+
+
+def _file_mode(path: Path) -> int:
+    """An existing pack's mode, else what a new file gets under the current umask."""
+    try:
+        return path.stat().st_mode & 0o777
+    except OSError:
+        mask = os.umask(0)
+        os.umask(mask)
+        return 0o666 & ~mask
+
+
+def write_pack(result: ReconcileResult, path: Path, options: PackOptions | None = None) -> PackInfo:
+    """Write the sign-off pack to ``path`` atomically; an earlier pack there is replaced only on success."""
+    options = options or PackOptions()
+    path = Path(path)
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise UsageError(f"cannot write the pack {path}: folder {folder} does not exist")
+    if path.suffix.lower() != ".xlsx":
+        raise UsageError(f"cannot write the pack {path}: the file name must end in .xlsx")
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".xlsx.tmp", dir=folder)
+    tmp = Path(tmp_name)
+    try:
+        os.close(fd)
+        os.chmod(tmp, _file_mode(path))  # mkstemp's 0600 would make the pack unreadable to colleagues
+        sheets, rows, fingerprint = _save_hook(result, tmp, options)
+        digest = hashlib.sha256()
+        with tmp.open("rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(block)
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except OSError as exc:
+        raise UsageError(f"cannot write the pack {path}: {exc.strerror or exc}") from None
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+    return PackInfo(path=path, sha256=digest.hexdigest(), sheets=sheets, exception_rows=rows, fingerprint=fingerprint)

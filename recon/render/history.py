@@ -1,0 +1,91 @@
+"""Console rendering of ledger history, exception decisions and sign-offs (data comes from the library)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+from rich.console import Console
+from rich.table import Table
+
+from recon.ledger import History, RunRow
+from recon.signoff import SignOff, VerifyReport
+
+
+def _fmt(value: float | None) -> str:
+    if value is None:
+        return "-"
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
+
+
+def render_history(history: History, console: Console) -> None:
+    if history.frame.height == 0:
+        console.print(f"No recorded runs with figures for {history.provider or 'this ledger'} yet.")
+        return
+    ids = history.frame["measure_id"].unique(maintain_order=True).to_list()
+    title = f"History for {history.provider or 'provider'} (latest run of each month)"
+    if len(ids) == 1:
+        table = Table(title=f"{ids[0]}: {title}")
+        for col in ("Month", "Value", "Numerator", "Denominator", "Change", "Run"):
+            table.add_column(col, justify="left" if col in ("Month", "Run") else "right")
+        rows = history.frame.sort("month").with_columns(
+            (pl.col("value") - pl.col("value").shift(1)).alias("change")).to_dicts()
+        for r in rows:
+            change = r["change"]
+            table.add_row(r["month"], _fmt(r["value"]), _fmt(r["numerator"]), _fmt(r["denominator"]),
+                          "" if change is None else ("+" if change > 0 else "") + _fmt(change), r["run_id"][:8])
+        console.print(table)
+        return
+    wide = history.frame.pivot(on="month", index="measure_id", values="value", sort_columns=True)
+    table = Table(title=title)
+    table.add_column("Measure")
+    months = [m for m in history.months if m in wide.columns]
+    for m in months:
+        table.add_column(m, justify="right")
+    for r in wide.sort("measure_id").to_dicts():
+        table.add_row(r["measure_id"], *(_fmt(r[m]) for m in months))
+    console.print(table)
+
+
+def render_accept(event: dict[str, Any], console: Console) -> None:
+    console.print(f"Exception {event['exception_id']} ({event['provider'] or 'provider unknown'}) marked "
+                  f"{event['status']} by {event['by']} at {event['at']}: {event['reason']}", markup=False, soft_wrap=True)
+
+
+def render_signoff(s: SignOff, console: Console) -> None:
+    console.print(
+        f"Sign-off #{s.seq} recorded: {s.decision} by {s.name} ({s.role}) at {s.at}\n"
+        f"  pack   {s.pack_path}\n  sha256 {s.pack_sha256}\n"
+        f"  run    {s.run_id} ({s.provider} {s.month}), {len(s.inputs)} input file(s) bound",
+        markup=False, highlight=False, soft_wrap=True,
+    )
+    for c in s.caveats:
+        console.print(f"  caveat: {c}", markup=False, soft_wrap=True)
+
+
+def render_verify(report: VerifyReport, console: Console) -> None:
+    if not report.problems:
+        console.print(f"OK: {len(report.checked)} sign-off(s) checked, chain of {report.chain_length} intact; "
+                      "packs and inputs unchanged.", markup=False, soft_wrap=True)
+        return
+    console.print(f"PROBLEMS: {len(report.problems)} found in {report.ledger}", markup=False, soft_wrap=True)
+    for p in report.problems:
+        console.print(f"  [{p.kind}] {p.message}", markup=False, soft_wrap=True)
+
+
+_EXIT = {0: "clean", 1: "findings", 2: "could not run", 3: "input missing/stale", 130: "interrupted"}
+
+
+def render_runs(rows: list[RunRow], console: Console) -> None:
+    if not rows:
+        console.print("No recorded runs.")
+        return
+    table = Table(title="Recorded runs (newest first)")
+    for col in ("Finished", "Month", "Command", "Provider", "Exit", "Run", "Pack"):
+        table.add_column(col)
+    for r in rows:
+        table.add_row(r.finished[:16].replace("T", " "), r.month, r.command, r.provider or "-",
+                      f"{r.exit_code} {_EXIT.get(r.exit_code, '')}", r.run_id[:8],
+                      Path(r.pack_path).name if r.pack_path else "")
+    console.print(table)

@@ -1,0 +1,72 @@
+"""Console view of ``recon validate``: files read, one row per rule and table, a one-line verdict."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from recon.validation import ValidationReport
+
+_STYLE = {"error": "bold red", "warning": "yellow", "info": "dim"}
+
+
+def render_validation(report: ValidationReport, console: Console) -> None:
+    """Rich tables degrade to plain text (no colour) when stdout is not a terminal."""
+    who = report.provider or "unknown provider"
+    console.print(Text(f"Validation of {who}, {report.month.label}", style="bold"))
+    folder = {str(f.path.parent) for f in report.files if f.member is None}
+    where = f" from {folder.pop()}" if len(folder) == 1 else ""
+    files = Table(title=f"Files read{where}", title_justify="left")
+    files.add_column("Table", no_wrap=True)
+    files.add_column("File")
+    files.add_column("Rows", justify="right", no_wrap=True)
+    for f in report.files:
+        shown = f.name if f.member is not None else Path(f.name).name
+        files.add_row(Text(f.table), Text(shown + (f" (sheet {f.sheet})" if f.sheet else "")), f"{f.rows:,}")
+    console.print(files)
+
+    summary = report.summary()
+    if summary:
+        table = Table(title="Findings by rule", title_justify="left")
+        table.add_column("Rule", no_wrap=True)
+        table.add_column("Severity", no_wrap=True)
+        table.add_column("Table", no_wrap=True)
+        table.add_column("Count", justify="right", no_wrap=True)
+        table.add_column("Title", ratio=3)
+        table.add_column("First keys", ratio=2, overflow="fold")
+        for s in summary:
+            table.add_row(
+                Text(s["rule"]),
+                Text(s["severity"], style=_STYLE.get(s["severity"], "")),
+                Text(_short(s["table"])),
+                f"{s['count']:,}",
+                Text(s["title"]),
+                Text(", ".join(s["first_keys"][:2])),
+            )
+        console.print(table)
+    console.print(Text(verdict(report), style="bold red" if report.exit_code else "bold green"))
+
+
+def _short(table_id: str) -> str:
+    """MHS606CodedScoreAssessmentRefer -> MHS606: the number is what people use."""
+    match = re.match(r"MHS\d+", table_id)
+    return match.group(0) if match else table_id
+
+
+def verdict(report: ValidationReport) -> str:
+    """One line: how many errors and warnings, and what that means for submission."""
+    errors = sum(f.severity.value == "error" for f in report.findings)
+    warnings = sum(f.severity.value == "warning" for f in report.findings)
+    rows = sum(report.rows.values())
+    if errors:
+        return (f"FAIL: {errors:,} error{'s' if errors != 1 else ''} and {warnings:,} "
+                f"warning{'s' if warnings != 1 else ''} in {rows:,} records; fix the errors before "
+                "submission ('recon rules ID' explains each rule; --json lists every record)")
+    if warnings:
+        return (f"PASS with {warnings:,} warning{'s' if warnings != 1 else ''} in {rows:,} records "
+                "('recon rules ID' explains each rule)")
+    return f"PASS: {rows:,} records, no errors or warnings"

@@ -1,0 +1,281 @@
+"""Validation rules (``rules/validation.toml``) and the pandera schemas that apply them per table.
+
+The rules file is parsed once into frozen dataclasses; severities come from it, never from
+code. Single-table checks are pandera (polars backend) schemas run on eager frames, so the
+data itself is checked (lazy frames would only get schema-level checks by default); each
+check is tagged with its rule id through pandera's ``error`` so a failure case maps back to
+the rule. Cross-table checks live in :mod:`recon.validation`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import tomllib
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any
+
+import polars as pl
+
+from recon.codes import RULES_DIR, Codes, assessment_tools, load_codes
+from recon.errors import RulesError
+from recon.findings import Severity
+from recon.months import Month
+from recon.tables import Kind, Table
+
+if TYPE_CHECKING:
+    import pandera.polars as pa
+
+STAGES = ("validation", "reader", "mapping")
+NUMERIC_SCORE = r"^-?\d+(\.\d+)?$"
+NHS_NUMBER_FORMAT = r"^\d{10}$"
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One rule: stable id, severity, where it applies and what it means."""
+
+    id: str
+    stage: str  # validation | reader | mapping
+    severity: Severity
+    tables: tuple[str, ...]  # () = any table
+    column: str | None  # None = any item / the whole file
+    title: str
+    doc: str
+    stops: bool = False  # stops the run (exit 2) instead of producing a finding
+
+
+@dataclass(frozen=True)
+class QualityItem:
+    """How data quality classes the values of one data item (see the comments in the rules file)."""
+
+    table: str
+    column: str
+    codes: str | None = None  # "attendance" | "mechanism": valid list from rules/codes.toml
+    valid: tuple[str, ...] | None = None
+    other: tuple[str, ...] = ()
+    default: tuple[str, ...] = ()
+    pattern: str | None = None
+    default_prefix: str | None = None
+
+
+@dataclass(frozen=True)
+class ValidationRules:
+    rules: tuple[Rule, ...]
+    quality: tuple[QualityItem, ...]
+    by_id: MappingProxyType[str, Rule]
+
+    def rule(self, rule_id: str) -> Rule:
+        return self.by_id[rule_id]
+
+    def severity(self, rule_id: str) -> Severity:
+        return self.by_id[rule_id].severity
+
+    def quality_item(self, table: str, column: str) -> QualityItem | None:
+        for q in self.quality:
+            if q.table == table and q.column == column:
+                return q
+        return None
+
+
+def _str_tuple(value: Any, where: str) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise RulesError(f"rules/validation.toml: {where} must be a list of text values")
+    return tuple(value)
+
+
+@lru_cache(maxsize=4)
+def load_rules(path: Path | None = None) -> ValidationRules:
+    """Parse rules/validation.toml once; any structural problem is a RulesError (exit 2)."""
+    path = path or RULES_DIR / "validation.toml"
+    try:
+        doc = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise RulesError(f"rules/validation.toml cannot be read: {exc}") from None
+    rules: list[Rule] = []
+    for i, r in enumerate(doc.get("rule", [])):
+        where = f"rule {r.get('id', f'#{i + 1}')}"
+        try:
+            rule = Rule(
+                id=str(r["id"]),
+                stage=str(r["stage"]),
+                severity=Severity(r["severity"]),
+                tables=_str_tuple(r.get("tables", []), f"{where} tables"),
+                column=str(r.get("column") or "") or None,
+                title=str(r["title"]),
+                doc=" ".join(str(r["doc"]).split()),
+                stops=bool(r.get("stops", False)),
+            )
+        except KeyError as exc:
+            raise RulesError(f"rules/validation.toml: {where} lacks {exc.args[0]!r}") from None
+        except ValueError:
+            raise RulesError(f"rules/validation.toml: {where} severity must be error, warning or info") from None
+        if rule.stage not in STAGES:
+            raise RulesError(f"rules/validation.toml: {where} stage must be one of {', '.join(STAGES)}")
+        rules.append(rule)
+    by_id = {r.id: r for r in rules}
+    if len(by_id) != len(rules):
+        dup = next(r.id for r in rules if sum(x.id == r.id for x in rules) > 1)
+        raise RulesError(f"rules/validation.toml: rule id {dup} is used twice")
+    quality: list[QualityItem] = []
+    for table_id, items in doc.get("quality", {}).items():
+        for column, spec in items.items():
+            where = f"quality.{table_id}.{column}"
+            codes = spec.get("codes")
+            if codes not in (None, "attendance", "mechanism"):
+                raise RulesError(f"rules/validation.toml: {where} codes must be 'attendance' or 'mechanism'")
+            quality.append(QualityItem(
+                table=table_id,
+                column=column,
+                codes=codes,
+                valid=_str_tuple(spec["valid"], f"{where}.valid") if "valid" in spec else None,
+                other=_str_tuple(spec.get("other", []), f"{where}.other"),
+                default=_str_tuple(spec.get("default", []), f"{where}.default"),
+                pattern=spec.get("pattern"),
+                default_prefix=spec.get("default_prefix"),
+            ))
+    return ValidationRules(tuple(rules), tuple(quality), MappingProxyType(by_id))
+
+
+def rule_severity(rule_id: str) -> Severity:
+    """Severity of a rule as the rules file says (used by the extract reader's findings)."""
+    return load_rules().severity(rule_id)
+
+
+# ---------------------------------------------------------------- expressions shared with quality
+
+
+def nhs_number_check_ok(col: pl.Expr) -> pl.Expr:
+    """Modulus-11 check of a 10-digit NHS number (mhsds.md §2); True for nulls and non-10-digit
+    text (those are the format rule's business). Vectorised: no Python per row."""
+    digits = [col.str.slice(i, 1).cast(pl.Int32, strict=False) for i in range(10)]
+    total = pl.sum_horizontal([d * (10 - i) for i, d in enumerate(digits[:9])])
+    check = 11 - (total % 11)
+    expected = pl.when(check == 11).then(0).otherwise(check)
+    good = (check != 10) & (expected == digits[9])
+    return col.is_null() | ~col.str.contains(NHS_NUMBER_FORMAT) | good
+
+
+def date_upper_bound(kind: Kind, month: Month) -> dt.date | dt.datetime:
+    """The last plausible instant of the reporting month, in the column's own type."""
+    if kind is Kind.DATETIME:
+        return dt.datetime.combine(month.end, dt.time.max)
+    return month.end
+
+
+def keys_surely_unique(frame: pl.DataFrame, table: Table) -> bool:
+    """True when the record keys are certainly distinct: as many distinct key hashes as rows.
+
+    Distinct hashes imply distinct keys, so this is exact when it says True; any collision
+    or real duplicate says False and the full (slower) pandera uniqueness check runs.
+    """
+    if frame.height < 2:
+        return True
+    key = pl.col(table.key[0]) if len(table.key) == 1 else pl.struct(list(table.key))
+    return bool(frame.select(key.hash().n_unique()).item() == frame.height)
+
+
+# ---------------------------------------------------------------- pandera schemas
+
+
+def _tagged(rules: ValidationRules, table: Table, rule_id: str) -> str:
+    """The rule id used as a pandera check's error tag; checks the rule exists and applies here."""
+    rule = rules.rule(rule_id)
+    if rule.tables and table.id not in rule.tables:
+        raise RulesError(f"rules/validation.toml: {rule_id} does not list table {table.id}")
+    return rule_id
+
+
+def table_schema(
+    table: Table,
+    month: Month,
+    *,
+    rules: ValidationRules | None = None,
+    codes: Codes | None = None,
+    check_key_unique: bool = True,
+) -> pa.DataFrameSchema:
+    """The pandera schema of one MHSDS table for one reporting month.
+
+    Types and nullability come from :mod:`recon.tables`; code lists from rules/codes.toml;
+    tool codes from rules/reference/assessment_tools.csv. Every check carries its rule id.
+    ``check_key_unique=False`` drops the key uniqueness check, for callers that have already
+    proven the keys distinct (see :func:`keys_surely_unique`).
+    """
+    import pandera.polars as pa
+
+    rules = rules or load_rules()
+    codes = codes or load_codes()
+
+    def tag(column: str, rule_id: str) -> str:
+        rule = _tagged(rules, table, rule_id)
+        if rules.rule(rule).column not in (None, column) and rules.rule(rule).tables:
+            raise RulesError(f"rules/validation.toml: {rule} is documented for column "
+                             f"{rules.rule(rule).column}, but checks {table.id}.{column}")
+        return rule
+
+    columns: dict[str, pa.Column] = {}
+    for c in table.columns:
+        checks: list[pa.Check] = []
+        if c.kind in (Kind.DATE, Kind.DATETIME):
+            low: dt.date | dt.datetime = codes.plausible_from
+            if c.kind is Kind.DATETIME:
+                low = dt.datetime.combine(codes.plausible_from, dt.time())
+            checks.append(pa.Check.ge(low, error=tag(c.name, "VAL007")))
+            checks.append(pa.Check.le(date_upper_bound(c.kind, month), error=tag(c.name, "VAL008")))
+        checks += _item_checks(table, c.name, codes, tag)
+        unique = check_key_unique and len(table.key) == 1 and table.key[0] == c.name
+        columns[c.name] = pa.Column(c.kind.dtype, checks, nullable=not c.required, unique=unique)
+    frame_checks: list[pa.Check] = []
+    if table.id == "MHS101Referral":
+        frame_checks.append(pa.Check(
+            lambda data: data.lazyframe.select(
+                pl.col("ServDischDate").is_null()
+                | pl.col("ReferralRequestReceivedDate").is_null()
+                | (pl.col("ServDischDate") >= pl.col("ReferralRequestReceivedDate"))
+            ),
+            error=tag("ServDischDate", "VAL015"),
+        ))
+    return pa.DataFrameSchema(
+        columns,
+        checks=frame_checks,
+        unique=list(table.key) if check_key_unique and len(table.key) > 1 else None,
+        name=table.id,
+    )
+
+
+def _item_checks(table: Table, column: str, codes: Codes, tag: Any) -> list[pa.Check]:
+    import pandera.polars as pa
+
+    checks: list[pa.Check] = []
+    if table.id == "MHS201CareContact":
+        if column == "AttendStatus":
+            checks.append(pa.Check.isin(list(codes.attendance_valid), error=tag(column, "VAL003")))
+        elif column == "ConsMechanismMH":
+            checks.append(pa.Check.isin(list(codes.mechanism_valid), error=tag(column, "VAL004")))
+        elif column == "ClinContDurOfCareCont":
+            checks.append(pa.Check.ge(0, error=tag(column, "VAL021")))
+    elif table.id == "MHS204IndirectActivity" and column == "DurationIndirectAct":
+        checks.append(pa.Check.ge(0, error=tag(column, "VAL021")))
+    elif table.id == "MHS001MPI" and column == "NHSNumber":
+        checks.append(pa.Check.str_matches(NHS_NUMBER_FORMAT, error=tag(column, "VAL005")))
+        checks.append(pa.Check(
+            lambda data: data.lazyframe.select(nhs_number_check_ok(pl.col(data.key))),
+            error=tag(column, "VAL006"),
+        ))
+    elif table.id in ("MHS606CodedScoreAssessmentRefer", "MHS607CodedScoreAssessmentAct"):
+        if column == "PersScore":
+            checks.append(pa.Check.str_matches(NUMERIC_SCORE, error=tag(column, "VAL017")))
+        elif column == "CodedAssToolType":
+            known = assessment_tools().get_column("snomed_code").drop_nulls().unique().to_list()
+            checks.append(pa.Check.isin(known, error=tag(column, "VAL019")))
+    return checks
+
+
+# pandera's own check names for the checks that are not tagged with a rule id.
+PANDERA_BUILTIN_RULES = {
+    "not_nullable": "VAL001",
+    "field_uniqueness": "VAL002",
+    "multiple_fields_uniqueness": "VAL002",
+}

@@ -1,0 +1,157 @@
+"""Orchestration of recorded runs (recon.jobs): order of safety steps, restore on failure, real end to end."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from recon.cli import app
+from recon.errors import LedgerError
+from recon.jobs import RunOptions, _call, measures_job, reconcile_job, validate_job
+from recon.ledger import Ledger
+from recon.runctl import Steps, progress_enabled
+from tests.ledger import standins
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE = ROOT / "sample_data"
+needs_sample = pytest.mark.skipif(
+    not all((SAMPLE / p).exists() for p in ("mhsds", "extract.zip", "published")), reason="sample_data/ not generated"
+)
+
+
+@pytest.fixture
+def ledger_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    path = tmp_path / "ledger.sqlite"
+    monkeypatch.setenv("RECON_LEDGER", str(path))
+    return path
+
+
+@pytest.fixture
+def fakes(monkeypatch: pytest.MonkeyPatch) -> None:
+    standins.install(lambda obj, name, value: monkeypatch.setattr(obj, name, value, raising=False))
+
+
+def cli(*args: Any) -> Any:
+    return CliRunner().invoke(app, [str(a) for a in args])
+
+
+def test_failed_ledger_write_puts_the_previous_pack_back(tmp_path: Path, ledger_path: Path, fakes: None,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    epr = standins.write_epr(tmp_path / "epr", values={"MHS95": 1})
+    pack = tmp_path / "pack.xlsx"
+    first = reconcile_job(RunOptions(month="2024-09", epr=epr, pack=pack))
+    assert first.exit_code == 0 and first.pack.path == pack and first.pack_sha256 is not None
+    before = pack.read_bytes()
+
+    def full(self: Ledger, run: Any) -> None:
+        raise LedgerError("ledger x: disk full while recording; nothing was recorded")
+
+    monkeypatch.setattr(Ledger, "record_run", full)
+    standins.write_epr(epr, values={"MHS95": 2})
+    with pytest.raises(LedgerError, match="disk full"):
+        reconcile_job(RunOptions(month="2024-09", epr=epr, pack=pack))
+    assert pack.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".pack")) == []
+    # a first pack that cannot be recorded is not left behind either
+    other = tmp_path / "first.xlsx"
+    with pytest.raises(LedgerError):
+        reconcile_job(RunOptions(month="2024-09", epr=epr, pack=other))
+    assert not other.exists()
+
+
+def test_corrupt_ledger_is_found_before_any_work(tmp_path: Path, ledger_path: Path, fakes: None,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    ledger_path.write_bytes(b"garbage" * 100)
+    called: list[int] = []
+    import recon.reconcile
+
+    monkeypatch.setattr(recon.reconcile, "run_reconcile", lambda *a, **k: called.append(1))
+    res = cli("reconcile", "--month", "2024-09", "--epr", standins.write_epr(tmp_path / "epr"),
+              "--pack", tmp_path / "p.xlsx")
+    assert res.exit_code == 2 and "not a SQLite database" in res.stderr
+    assert called == [] and not (tmp_path / "p.xlsx").exists()
+    assert ledger_path.read_bytes() == b"garbage" * 100
+
+
+def test_progress_callback_is_handed_to_functions_that_take_one() -> None:
+    seen: list[str] = []
+
+    def with_progress(x: int, *, progress: Any = None) -> int:
+        progress("load")
+        return x
+
+    def without(x: int) -> int:
+        return x
+
+    class Recording(Steps):
+        def step(self, name: str) -> None:
+            seen.append(name)
+
+    assert _call(with_progress, 1, steps=Recording(False)) == 1
+    assert _call(without, 2, steps=Recording(False)) == 2
+    assert seen == ["load"]
+    assert progress_enabled(quiet=False, as_json=False) is False  # pytest is not a terminal
+
+
+@needs_sample
+def test_measures_and_validate_record_lighter_runs(ledger_path: Path) -> None:
+    m = measures_job(RunOptions(month="2024-09", epr=SAMPLE / "mhsds"))
+    v = validate_job(RunOptions(month="2024-09", epr=SAMPLE / "mhsds"))
+    with Ledger.open(ledger_path) as led:
+        runs = {r.command: r for r in led.runs()}
+        assert set(runs) == {"measures", "validate"}
+        assert runs["validate"].exit_code == v.exit_code == v.result.exit_code
+        n = led.conn.execute("SELECT COUNT(*) FROM measure_values WHERE run_id = ?", (m.run_id,)).fetchone()[0]
+        assert n == len(m.result.values) > 0
+        inputs = led.run_inputs(m.run_id)
+        assert {Path(f.path).name for f in inputs} == {p.name for p in (SAMPLE / "mhsds").iterdir() if p.is_file()}
+        hist = led.latest_values("RXX", measure_ids=["MHS95"])
+        assert hist["value"].to_list() == [float(m.result.value("MHS95"))]
+
+
+@needs_sample
+def test_contract_commands_work_without_config(ledger_path: Path) -> None:
+    res = cli("measures", "--month", "2024-09", "--epr", SAMPLE / "mhsds", "--json", "--digital")
+    assert res.exit_code == 0, res.stderr
+    assert {"provider", "month", "measures"} <= set(json.loads(res.stdout))
+    assert res.stderr == ""  # no progress bar, no colour off a terminal
+    res = cli("validate", "--month", "2024-09", "--epr", SAMPLE / "mhsds")
+    assert res.exit_code in (0, 1) and "\x1b[" not in res.stdout + res.stderr
+    res = cli("validate", "--month", "2024-09", "--epr", SAMPLE / "mhsds", "--quiet")
+    assert res.stdout == ""
+
+
+@needs_sample
+def test_real_run_sign_off_and_verify(tmp_path: Path, ledger_path: Path) -> None:
+    """The README flow with the real reconciliation and pack writer."""
+    epr = tmp_path / "mhsds"
+    shutil.copytree(SAMPLE / "mhsds", epr)
+    pack = tmp_path / "packs" / "recon-2024-09.xlsx"
+    args = ["reconcile", "--month", "2024-09", "--epr", epr, "--extract", SAMPLE / "extract.zip",
+            "--published", SAMPLE / "published", "--pack", pack, "--quiet", "--log-file", tmp_path / "run.log"]
+    res = cli(*args)
+    assert res.exit_code in (0, 1), res.stderr
+    assert pack.is_file()
+    log = (tmp_path / "run.log").read_text()
+    assert "reconcile 2024-09 finished" in log and f"pack {pack} sha256" in log
+    assert re.search(r"(?<![0-9A-Za-z])\d{10}(?![0-9A-Za-z])", log) is None  # no NHS-number-shaped value
+    res = cli("signoff", "--pack", pack, "--decision", "approve", "--name", "Dr Ada Lead", "--role", "CYP lead")
+    assert res.exit_code == 0, res.stderr
+    assert cli("signoff", "verify", "--pack", pack).exit_code == 0
+    with (epr / "MHS101Referral.csv").open("a", encoding="utf-8") as fh:
+        fh.write("\n")
+    res = cli("signoff", "verify", "--pack", pack)
+    assert res.exit_code == 1 and "[input_changed]" in res.stdout and "MHS101Referral.csv" in res.stdout
+
+
+def test_log_redaction_guard() -> None:
+    from recon.runctl import redact
+
+    assert redact("patient 943 476 5919 at LS1 4AP") == "patient [nhs-number] at [postcode]"
+    assert redact("sha256 ab9434765919cd and run 2024-09") == "sha256 ab9434765919cd and run 2024-09"
