@@ -6,7 +6,9 @@ discrepancies, 2 could not run, 3 expected input missing or stale, 130 interrupt
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -36,6 +38,10 @@ class _ReconGroup(TyperGroup):
         except KeyboardInterrupt:
             _console(stderr=True).print("recon: interrupted", markup=False)
             raise typer.Exit(130) from None
+        except BrokenPipeError:
+            # The reader went away (`recon ... | head`): stop quietly, as Unix tools do.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            raise typer.Exit(141) from None
         except (TyperException, typer.Exit, typer.Abort):
             raise
         except Exception as exc:
@@ -121,6 +127,15 @@ def _log_failure(message: str) -> None:
     from recon.runctl import log_to_file_only
 
     log_to_file_only(40, message)
+
+
+def _date_option(text: str | None) -> dt.date | None:
+    if text is None:
+        return None
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise UsageError(f"--deadline {text!r} is not a date YYYY-MM-DD") from None
 
 
 def _version(value: bool) -> None:
@@ -225,6 +240,16 @@ def reconcile(
     identifiable: Annotated[
         bool | None, typer.Option("--identifiable/--masked", help="Unmasked NHS numbers in the pack (default masked).")
     ] = None,
+    deadline: Annotated[
+        str | None, typer.Option("--deadline", help="Submission deadline YYYY-MM-DD for the pack's cover.")
+    ] = None,
+    split_by_team: Annotated[
+        bool | None, typer.Option("--split-by-team/--one-exceptions-sheet", help="One exceptions sheet per team.")
+    ] = None,
+    suppress_small_counts: Annotated[
+        bool | None,
+        typer.Option("--suppress-small-counts/--exact-counts", help="National suppression (0-4 as *, others to 5) in the pack."),
+    ] = None,
     as_json: JsonOpt = False,
     json_file: Annotated[Path | None, typer.Option("--json-file", help="Also write the JSON object to this file.")] = None,
     provider: ProviderOpt = None,
@@ -242,7 +267,9 @@ def reconcile(
 
     opts = RunOptions(
         month=month, config=config, epr=epr, extract=extract, published=published_path, pack=pack,
-        json_file=json_file, mapping=mapping, status=status, identifiable=identifiable, provider=provider,
+        json_file=json_file, mapping=mapping, status=status, identifiable=identifiable,
+        split_by_team=split_by_team, suppress_small_counts=suppress_small_counts, deadline=_date_option(deadline),
+        provider=provider,
         digital=digital, person_key=person_key, ledger=ledger, no_ledger=no_ledger, log_file=log_file, quiet=quiet,
     )
     with _steps(quiet, as_json) as steps:

@@ -53,6 +53,9 @@ class RunOptions:
     mapping: str | None = None
     status: str | None = None
     identifiable: bool | None = None
+    split_by_team: bool | None = None
+    suppress_small_counts: bool | None = None
+    deadline: dt.date | None = None
     provider: str | None = None
     digital: bool | None = None
     person_key: str | None = None
@@ -142,9 +145,11 @@ def resolve(opts: RunOptions, command: str) -> ResolvedRun:
         mapping=opts.mapping or cfg.mapping(month),
         status=opts.status or cfg.status,
         identifiable=opts.identifiable if opts.identifiable is not None else bool(cfg.pack.identifiable),
-        split_by_team=cfg.pack.split_by_team,
-        suppress_small_counts=cfg.pack.suppress_small_counts,
-        deadline=cfg.deadline.deadline_for(month),
+        split_by_team=opts.split_by_team if opts.split_by_team is not None else cfg.pack.split_by_team,
+        suppress_small_counts=(
+            opts.suppress_small_counts if opts.suppress_small_counts is not None else cfg.pack.suppress_small_counts
+        ),
+        deadline=opts.deadline or cfg.deadline.deadline_for(month),
         ledger=ledger,
         log_file=opts.log_file or cfg.path("log_file", month),
         config_path=cfg.source,

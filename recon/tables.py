@@ -8,12 +8,12 @@ times ``pl.Time``, timestamps ``pl.Datetime("us")``, durations ``pl.Int64``.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 import polars as pl
 
 
-class Kind(str, Enum):
+class Kind(StrEnum):
     TEXT = "text"
     CODE = "code"
     DATE = "date"
@@ -73,7 +73,7 @@ class Table:
         return pl.DataFrame(schema=self.schema)
 
 
-T, C, D, TM, DT, I = Kind.TEXT, Kind.CODE, Kind.DATE, Kind.TIME, Kind.DATETIME, Kind.INT
+T, C, D, TM, DT, N = Kind.TEXT, Kind.CODE, Kind.DATE, Kind.TIME, Kind.DATETIME, Kind.INT
 
 MPI = Table(
     "MHS001MPI",
@@ -122,7 +122,7 @@ CARE_CONTACT = Table(
         Column("CareContTime", TM),
         Column("AttendStatus", C, required=True, aliases=("AttendOrDNACode",)),
         Column("ConsMechanismMH", C, required=True, aliases=("ConsMediumUsed",), width=2),
-        Column("ClinContDurOfCareCont", I),
+        Column("ClinContDurOfCareCont", N),
         Column("UniqCareProfTeamLocalID", T),
     ),
     key=("CareContactId",),
@@ -135,7 +135,7 @@ INDIRECT = Table(
         Column("ServiceRequestId", T, required=True),
         Column("IndirectActDate", D, required=True),
         Column("IndirectActTime", TM),
-        Column("DurationIndirectAct", I),
+        Column("DurationIndirectAct", N),
     ),
     key=("ServiceRequestId", "IndirectActDate", "IndirectActTime"),
     required=False,

@@ -55,7 +55,7 @@ def activity_frames(
     # one row per care contact id (a duplicated key counts once, first row in file order)
     month_contacts = (
         contacts.filter(pl.col("CareContDate").is_between(start, end) & pl.col("CareContactId").is_not_null())
-        .unique(subset=["CareContactId"], keep="first", maintain_order=True)
+        .filter(pl.col("CareContactId").is_first_distinct())
         .join(
             refs.select("ServiceRequestId", pl.col("UniqCareProfTeamLocalID").alias("ReferralTeam")),
             on="ServiceRequestId",

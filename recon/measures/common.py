@@ -39,12 +39,16 @@ def qualifying_activities(
     indirect: pl.LazyFrame,
     codes: Codes,
     settings: ProviderSettings,
+    *,
+    dedupe_contacts: bool = True,
 ) -> pl.LazyFrame:
     """The national CYP "contacts": attended direct contacts by 01/02/04/11, any indirect activity
     (de-duplicated on its key), and for digital providers 05/09/10/13 contacts whatever attendance.
 
     A care contact id repeated in the extract (a duplicate key) counts once: the first
     qualifying row in file order, so no referral reaches its "second contact" by a duplicate.
+    ``dedupe_contacts=False`` skips that (a hash of every contact id) for callers that
+    handle repeats themselves (MHS95 counts people; MHS69 counts distinct ids).
 
     Columns: ServiceRequestId, ActDate, ActTime, ActId, ActSource ("contact" | "indirect"),
     UniqCareProfTeamLocalID. Order activities by ActDate, ActTime, ActId (``ACTIVITY_ORDER``;
@@ -55,10 +59,11 @@ def qualifying_activities(
     )
     if settings.digital:
         qualifies = qualifies | pl.col("ConsMechanismMH").is_in(list(codes.mechanism_digital))
+    direct = contacts.filter(qualifies)
+    if dedupe_contacts:
+        direct = direct.filter(pl.col("CareContactId").is_first_distinct())
     direct = (
-        contacts.filter(qualifies)
-        .unique(subset=["CareContactId"], keep="first", maintain_order=True)
-        .select(
+        direct.select(
             pl.col("ServiceRequestId"),
             pl.col("CareContDate").alias("ActDate"),
             pl.col("CareContTime").alias("ActTime"),
@@ -167,8 +172,7 @@ def referral_people(tables: Mapping[str, pl.LazyFrame], settings: ProviderSettin
     people = (
         table(tables, MPI.id)
         .select("LocalPatientId", "PersonBirthDate", "NHSNumber")
-        .filter(pl.col("LocalPatientId").is_not_null())
-        .unique(subset=["LocalPatientId"], keep="first", maintain_order=True)
+        .filter(pl.col("LocalPatientId").is_not_null() & pl.col("LocalPatientId").is_first_distinct())
     )
     if settings.person_key == "nhs":
         # the NHS-number key is worked out once per person, before the referrals join
@@ -178,8 +182,7 @@ def referral_people(tables: Mapping[str, pl.LazyFrame], settings: ProviderSettin
         key = pl.col("LocalPatientId")
     return (
         table(tables, REFERRAL.id)
-        .filter(pl.col("ServiceRequestId").is_not_null())
-        .unique(subset=["ServiceRequestId"], keep="first", maintain_order=True)
+        .filter(pl.col("ServiceRequestId").is_not_null() & pl.col("ServiceRequestId").is_first_distinct())
         .join(people.drop("NHSNumber"), on="LocalPatientId", how="left")
         .with_columns(
             key.alias("PersonKey"),
@@ -190,7 +193,7 @@ def referral_people(tables: Mapping[str, pl.LazyFrame], settings: ProviderSettin
 
 def team_level(*teams: str) -> pl.Expr:
     """The team a record is counted under: the first non-empty of ``teams``, else UNKNOWN."""
-    cols = [pl.when(pl.col(t).str.strip_chars() == "").then(None).otherwise(pl.col(t)) for t in teams]
+    cols = [pl.when(pl.col(t) == "").then(None).otherwise(pl.col(t)) for t in teams]
     return pl.coalesce([*cols, pl.lit(UNKNOWN_TEAM)])
 
 

@@ -281,8 +281,9 @@ def compute_measures(
 
     values: list[MeasureValue] = []
     details: dict[str, pl.DataFrame] = {}
-    # Families that expose lazy plans are collected together, so the scans and joins they
-    # share (contacts, referrals with people) run once; the others compute on their own.
+    # Families that expose ``plan`` (lazy count frames in the long id/breakdown/level/value
+    # shape, and lazy details) are collected together so the scans they share run once; the
+    # others (percentages, their own collects) run through ``compute``.
     planned: list[tuple[str, list[pl.LazyFrame], dict[str, pl.LazyFrame]]] = []
     for name in FAMILIES:
         module = _family(name)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 import polars as pl
@@ -14,7 +14,7 @@ from recon.measures.model import MeasuresResult
 from recon.months import Month
 
 
-class ComparisonStatus(str, Enum):
+class ComparisonStatus(StrEnum):
     CONSISTENT = "consistent"
     WITHIN_TOLERANCE = "within_tolerance"
     DISCREPANCY = "discrepancy"
@@ -22,7 +22,7 @@ class ComparisonStatus(str, Enum):
     MISSING_PUBLISHED = "missing_published"
 
 
-class RecordClass(str, Enum):
+class RecordClass(StrEnum):
     MISSING_IN_EXTRACT = "missing_in_extract"
     MISSING_LOCALLY = "missing_locally"
     FIELD_DIFFERS = "field_differs"

@@ -130,13 +130,7 @@ def to_canonical(
         and c.kind in (Kind.DATE, Kind.TIME, Kind.DATETIME, Kind.INT)
         and not _native_ok(c.kind, frame.schema[c.name])
     )
-    exprs = []
-    for c in table.columns:
-        if c.name in frame.columns:
-            exprs.append(_typed(c, frame.schema[c.name], date_formats.get(c.name, ())).alias(c.name))
-        else:
-            exprs.append(pl.lit(None, dtype=c.kind.dtype).alias(c.name))
-    typed = frame.select(exprs)
+    typed = _parse(frame, table, date_formats)
 
     findings: list[Finding] = []
     checks = [
@@ -145,14 +139,22 @@ def to_canonical(
         and c.name in frame.columns and frame.schema[c.name] == pl.String
     ]
     if checks:
-        keyed = frame.select(key_expr(table).alias("__key"), *[pl.col(c.name) for c in checks])
+        # Cheap count first: keys are only built for the rows that failed, if any.
+        failing = frame.select(
+            (pl.col(c.name).is_not_null() & typed.get_column(c.name).is_null()).alias(c.name) for c in checks
+        )
+        checks = [c for c in checks if failing.get_column(c.name).any()]
+    if checks:
+        any_failed = pl.any_horizontal(failing.get_column(c.name) for c in checks)
+        keyed = frame.filter(any_failed).select(key_expr(table).alias("__key"), *[pl.col(c.name) for c in checks])
+        typed_failed = typed.filter(any_failed)
         failed = pl.concat(
             [
                 keyed.select(
                     pl.lit(c.name).alias("__column"),
                     "__key",
                     pl.col(c.name).alias("__raw"),
-                    typed.get_column(c.name).is_null().alias("__null"),
+                    typed_failed.get_column(c.name).is_null().alias("__null"),
                 ).filter(pl.col("__raw").is_not_null() & pl.col("__null"))
                 for c in checks
             ]
@@ -178,6 +180,48 @@ def to_canonical(
                 key=f"{'|'.join(table.key)}={first['__key']}",
             )
     return typed, findings
+
+
+def _fast(column: Column, formats: Sequence[str]) -> pl.Expr | None:
+    """The one format a well-behaved extract uses; tried first, at full speed."""
+    col = pl.col(column.name)
+    if column.kind is Kind.DATE:
+        return col.str.to_date(formats[0] if formats else "%Y-%m-%d", strict=False)
+    if column.kind is Kind.TIME:
+        return col.str.to_time("%H:%M:%S", strict=False)
+    if column.kind is Kind.DATETIME:
+        return col.str.to_datetime("%Y-%m-%d %H:%M:%S%.f", strict=False, time_unit="us")
+    return None
+
+
+def _parse(frame: pl.DataFrame, table: Table, date_formats: dict[str, Sequence[str]]) -> pl.DataFrame:
+    """Type every column. Text dates and times take the fast single-format path; only columns
+    where some values did not parse are parsed again with every accepted form."""
+    fast_cols: list[str] = []
+    exprs = []
+    for c in table.columns:
+        if c.name not in frame.columns:
+            exprs.append(pl.lit(None, dtype=c.kind.dtype).alias(c.name))
+            continue
+        fast = _fast(c, date_formats.get(c.name, ())) if frame.schema[c.name] == pl.String else None
+        if fast is not None:
+            fast_cols.append(c.name)
+            exprs.append(fast.alias(c.name))
+        else:
+            exprs.append(_typed(c, frame.schema[c.name], date_formats.get(c.name, ())).alias(c.name))
+    typed = frame.select(exprs)
+    if not fast_cols:
+        return typed
+    unparsed = frame.select(
+        (pl.col(n).is_not_null() & typed.get_column(n).is_null()).sum().alias(n) for n in fast_cols
+    ).row(0, named=True)
+    redo = [n for n in fast_cols if unparsed[n]]
+    if redo:
+        slow = frame.select(
+            _typed(table.column(n), pl.String(), date_formats.get(n, ())).alias(n) for n in redo
+        )
+        typed = typed.with_columns(pl.coalesce(typed.get_column(n), slow.get_column(n)).alias(n) for n in redo)
+    return typed
 
 
 def _native_ok(kind: Kind, source: pl.DataType) -> bool:

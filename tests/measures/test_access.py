@@ -6,8 +6,12 @@ Reporting month M = 2024-09 unless stated: M.start 2024-09-01, M.end 2024-09-30;
 
 from __future__ import annotations
 
+import datetime as dt
+
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from recon.codes import load_codes
 from recon.config import ProviderSettings
@@ -413,3 +417,146 @@ def test_empty_extract_gives_zero_for_both():
     values, details = run()
     assert provider_values(values) == {"MHS95": 0, "MHS69": 0}
     assert details["mhs95_people"].height == 0 and details["mhs69_people"].height == 0
+
+
+# ---------------------------------------------------------------------------------------------
+# The 18th-birthday date MHS95 compares activity dates with must agree with age_at
+
+
+@pytest.mark.parametrize(
+    ("birth", "adult_from"),
+    [
+        ("2006-09-10", "2024-09-10"),
+        ("2004-02-29", "2022-03-01"),  # common year: completed years reach 18 on 1 March
+        ("2006-02-28", "2024-02-28"),
+        ("2008-03-01", "2026-03-01"),  # (a 29 February birth never has an 18th birthday in a leap year)
+    ],
+)
+def test_birthday_matches_age_at(birth, adult_from):
+    from recon.measures.access import birthday
+    from recon.measures.common import age_at
+
+    d = pl.DataFrame({"b": [birth]}).with_columns(pl.col("b").str.to_date())
+    got = d.select(birthday(pl.col("b"), 18).cast(pl.String)).item()
+    assert got == adult_from
+    day = pl.Series([adult_from]).str.to_date()
+    before = pl.DataFrame({"b": d["b"], "x": day}).select(
+        age_at(pl.col("b"), pl.col("x")).alias("on"), age_at(pl.col("b"), pl.col("x") - pl.duration(days=1)).alias("before")
+    )
+    assert before.row(0) == (18, 17)
+
+
+def test_mhs95_leap_day_birthday():
+    # Born 2004-02-29: aged 17 on 2022-02-28 (counts), 18 on 2022-03-01 (does not). M = 2022-03.
+    frames = dict(
+        people=[person("A", "2004-02-29"), person("B", "2004-02-29")],
+        referrals=[referral("RA", "A", "2021-06-01"), referral("RB", "B", "2021-06-01")],
+        contacts=[contact("CA", "RA", "2022-02-28"), contact("CB", "RB", "2022-03-01")],
+    )
+    values, details = run(Month(2022, 3), **frames)
+    assert provider_values(values)["MHS95"] == 1
+    assert details["mhs95_people"].get_column("LocalPatientId").to_list() == ["A"]
+
+
+# ---------------------------------------------------------------------------------------------
+# The fast plans against a plain-Python reading of measures.md on random small extracts
+
+def py_age(birth: dt.date, day: dt.date) -> int:
+    return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
+
+
+def reference(people, referrals, contacts, indirects, month: Month) -> dict:
+    """MHS95 (with its team breakdown) and MHS69 straight from the spec, row by row."""
+    birth = {}
+    for p in people:
+        birth.setdefault(p["LocalPatientId"], dt.date.fromisoformat(p["PersonBirthDate"]))
+    refs = {}
+    for r in referrals:
+        refs.setdefault(r["ServiceRequestId"], r)
+    # A repeated contact id (a duplicate key, reported by validation) is an activity on each of
+    # its dates, once per date: every row counts for MHS95; MHS69 orders distinct (date, id).
+    acts = []
+    for c in contacts:
+        if c["AttendStatus"] in ("5", "6") and c["ConsMechanismMH"] in ("01", "02", "04", "11"):
+            acts.append((c["ServiceRequestId"], c["CareContDate"], c["CareContTime"], c["CareContactId"], c.get("UniqCareProfTeamLocalID")))
+    seen_ind = set()
+    for i in indirects:
+        k = (i["ServiceRequestId"], i["IndirectActDate"], i["IndirectActTime"])
+        if k not in seen_ind:
+            seen_ind.add(k)
+            acts.append((k[0], k[1], k[2], f"IND:{k[1]}{k[2] or ''}", None))
+    start = month.shift(-11).start
+    people95, teams95 = set(), {}
+    fy = month.financial_year_start
+    fy_start, fy_end = fy.start, fy.shift(11).end
+    per_ref: dict[str, set] = {}
+    for sid, d, _time, aid, team in acts:
+        r = refs.get(sid)
+        if r is None or r["LocalPatientId"] not in birth:
+            continue
+        b = birth[r["LocalPatientId"]]
+        day = dt.date.fromisoformat(d)
+        age_ref = py_age(b, dt.date.fromisoformat(r["ReferralRequestReceivedDate"]))
+        if start <= day <= month.end and 0 <= age_ref <= 17 and 0 <= py_age(b, day) <= 17:
+            people95.add(r["LocalPatientId"])
+            level = team or r.get("UniqCareProfTeamLocalID") or "UNKNOWN"
+            teams95.setdefault(level, set()).add(r["LocalPatientId"])
+        if 0 <= age_ref <= 18 and day <= month.end:
+            per_ref.setdefault(sid, set()).add((day, aid))
+    person_date: dict[str, dt.date] = {}
+    for sid, distinct in per_ref.items():
+        rows = sorted(distinct)  # by date (time and id only break ties within a date)
+        r = refs[sid]
+        if len(rows) < 2 or py_age(birth[r["LocalPatientId"]], rows[0][0]) > 17:
+            continue
+        second = rows[1][0]
+        if fy_start <= second <= fy_end:
+            pid = r["LocalPatientId"]
+            person_date[pid] = min(person_date.get(pid, second), second)
+    mhs69 = sum(1 for d in person_date.values() if month.start <= d <= month.end)
+    return {"MHS95": len(people95), "MHS69": mhs69, "teams": {k: len(v) for k, v in teams95.items()}}
+
+
+DAY = st.dates(dt.date(2023, 9, 1), dt.date(2024, 10, 15)).map(dt.date.isoformat)
+TIME = st.none() | st.sampled_from(["09:00:00", "10:30:00", "10:30:00"])
+
+
+@st.composite
+def access_case(draw):
+    people = [
+        {"LocalPatientId": f"P{i}", "PersonBirthDate": draw(st.dates(dt.date(2005, 1, 1), dt.date(2012, 12, 31))).isoformat()}
+        for i in range(draw(st.integers(1, 4)))
+    ]
+    referrals = [
+        referral(
+            f"R{draw(st.integers(0, 5))}", f"P{draw(st.integers(0, 4))}",
+            draw(st.dates(dt.date(2022, 1, 1), dt.date(2024, 9, 30))).isoformat(),
+            UniqCareProfTeamLocalID=draw(st.sampled_from([None, "T1", "T2"])),
+        )
+        for _ in range(draw(st.integers(1, 6)))
+    ]
+    contacts = [
+        {
+            "CareContactId": f"C{draw(st.integers(0, 12))}", "ServiceRequestId": f"R{draw(st.integers(0, 5))}",
+            "CareContDate": draw(DAY), "CareContTime": draw(TIME),
+            "AttendStatus": draw(st.sampled_from(["3", "5", "6"])), "ConsMechanismMH": draw(st.sampled_from(["01", "05", "11"])),
+            "UniqCareProfTeamLocalID": draw(st.sampled_from([None, None, "T3"])),
+        }
+        for _ in range(draw(st.integers(0, 14)))
+    ]
+    indirects = [
+        {"ServiceRequestId": f"R{draw(st.integers(0, 5))}", "IndirectActDate": draw(DAY), "IndirectActTime": draw(TIME)}
+        for _ in range(draw(st.integers(0, 4)))
+    ]
+    return people, referrals, contacts, indirects
+
+
+@settings(max_examples=80, deadline=None)
+@given(case=access_case(), month=st.sampled_from([Month(2024, 3), Month(2024, 4), Month(2024, 9)]))
+def test_access_matches_a_plain_reading_of_the_spec(case, month):
+    people, referrals, contacts, indirects = case
+    values, _ = run(month, people=people, referrals=referrals, contacts=contacts, indirect=indirects)
+    expected = reference(people, referrals, contacts, indirects, month)
+    got = provider_values(values)
+    assert (got["MHS95"], got["MHS69"]) == (expected["MHS95"], expected["MHS69"])
+    assert breakdown_values(values, "MHS95", "Team") == expected["teams"]
