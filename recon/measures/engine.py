@@ -224,15 +224,8 @@ def _provider_from(frames: Mapping[str, pl.DataFrame | pl.LazyFrame]) -> str | N
 # Families
 
 
-def _family(name: str) -> ModuleType | None:
-    """The family module, or None while outcomes/completeness are not written yet."""
-    module = f"recon.measures.{name}"
-    try:
-        return importlib.import_module(module)
-    except ModuleNotFoundError as exc:
-        if exc.name == module and name in ("outcomes", "completeness"):
-            return None
-        raise
+def _family(name: str) -> ModuleType:
+    return importlib.import_module(f"recon.measures.{name}")
 
 
 def _check(values: list[MeasureValue], family: str, cat: Catalog) -> None:
@@ -284,16 +277,21 @@ def compute_measures(
     # Families that expose ``plan`` (lazy count frames in the long id/breakdown/level/value
     # shape, and lazy details) are collected together so the scans they share run once; the
     # others (percentages, their own collects) run through ``compute``.
+    # Outcomes and completeness share one preparation of the cohort and its assessments.
     planned: list[tuple[str, list[pl.LazyFrame], dict[str, pl.LazyFrame]]] = []
+    outcome_frames: Any = None
     for name in FAMILIES:
         module = _family(name)
-        if module is None:
-            continue
         if hasattr(module, "plan"):
             planned.append((name, *module.plan(tables, month, settings, codes)))
             continue
-        compute: FamilyCompute = module.compute
-        family_values, family_details = compute(tables, month, settings, codes)
+        if hasattr(module, "from_frames"):
+            if outcome_frames is None:
+                outcome_frames = _family("outcomes").prepare(tables, month, settings, codes)
+            family_values, family_details = module.from_frames(outcome_frames)
+        else:
+            compute: FamilyCompute = module.compute
+            family_values, family_details = compute(tables, month, settings, codes)
         _check(family_values, name, cat)
         values.extend(family_values)
         details.update(family_details)
