@@ -11,10 +11,12 @@ the table printed at the end holds issue 7's targets with PASS/FAIL.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import math
 import os
 import platform
+import shutil
 import statistics
 import sys
 import tempfile
@@ -32,7 +34,7 @@ from bench.dataset import BENCH_DIR, END_MONTH, SEED, dataset
 
 ROOT = BENCH_DIR.parent
 BIN = Path(sys.executable).parent
-RECON = str(BIN / "recon")
+RECON = str(BIN / "recon") if (BIN / "recon").exists() else (shutil.which("recon") or str(BIN / "recon"))
 PY = sys.executable
 GB = 1024**3
 
@@ -67,12 +69,17 @@ class Timing:
     cmd: list[str]
     seconds: list[float] = field(default_factory=list)
     peak_mb: list[float] = field(default_factory=list)
+    cpu_s: list[float] = field(default_factory=list)  # user + system: less sensitive to other load
     exit_codes: list[int] = field(default_factory=list)
     error: str | None = None
 
     @property
     def median(self) -> float:
         return statistics.median(self.seconds) if self.seconds and not self.error else math.nan
+
+    @property
+    def cpu(self) -> float:
+        return statistics.median(self.cpu_s) if self.cpu_s and not self.error else math.nan
 
     @property
     def peak(self) -> float:
@@ -85,6 +92,7 @@ class Timing:
             "peak_mb": _num(self.peak, 1),
             "seconds": [round(s, 3) for s in self.seconds],
             "peak_mb_runs": [round(m, 1) for m in self.peak_mb],
+            "cpu_s": [round(c, 2) for c in self.cpu_s],
             "exit_codes": self.exit_codes,
             "error": self.error,
         }
@@ -105,8 +113,8 @@ def _short(part: str) -> str:
 TIME = "/usr/bin/time"  # GNU time: its %M is the command's own peak RSS
 
 
-def run_once(cmd: list[str]) -> tuple[float, float, int, str, str]:
-    """(wall seconds, peak RSS in MB, exit code, stdout, stderr tail) of one whole process.
+def run_once(cmd: list[str]) -> tuple[float, float, float, int, str, str]:
+    """(wall seconds, peak RSS in MB, CPU seconds, exit code, stdout, stderr tail) of one process.
 
     Peak memory: GNU ``/usr/bin/time -f %M`` when present. (``os.wait4``'s ``ru_maxrss`` cannot be
     used directly: Linux carries the spawning process's high-water mark into the child at exec, so
@@ -116,27 +124,29 @@ def run_once(cmd: list[str]) -> tuple[float, float, int, str, str]:
     gnu_time = os.access(TIME, os.X_OK)
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err, \
             tempfile.NamedTemporaryFile("r", suffix=".rss") as rss:
-        argv = [TIME, "-f", "%M", "-o", rss.name, *cmd] if gnu_time else cmd
+        argv = [TIME, "-f", "%M %U %S", "-o", rss.name, *cmd] if gnu_time else cmd
         t0 = time.perf_counter()
         pid = os.posix_spawn(argv[0], argv, dict(os.environ), file_actions=[
             (os.POSIX_SPAWN_DUP2, out.fileno(), 1), (os.POSIX_SPAWN_DUP2, err.fileno(), 2)])
-        peak_kb = 0
+        peak_kb, cpu = 0, math.nan
         while True:
-            done, status = os.waitpid(pid, os.WNOHANG)
+            done, status, usage = os.wait4(pid, os.WNOHANG)
             if done:
+                cpu = usage.ru_utime + usage.ru_stime
                 break
             if not gnu_time:
                 peak_kb = max(peak_kb, _vm_hwm_kb(pid))
             time.sleep(0.02)
         wall = time.perf_counter() - t0
         if gnu_time:
-            lines = [ln for ln in rss.read().split() if ln.isdigit()]
-            peak_kb = int(lines[-1]) if lines else 0
+            last = (rss.read().strip().splitlines() or [""])[-1].split()
+            if len(last) == 3:
+                peak_kb, cpu = int(last[0]), float(last[1]) + float(last[2])
         out.seek(0)
         err.seek(0)
         tail = " | ".join(err.read().decode("utf-8", "replace").strip().splitlines()[-2:])
         code = os.waitstatus_to_exitcode(status)
-        return wall, peak_kb / 1024, code, out.read().decode("utf-8", "replace"), tail
+        return wall, peak_kb / 1024, cpu, code, out.read().decode("utf-8", "replace"), tail
 
 
 def _vm_hwm_kb(pid: int) -> int:
@@ -160,7 +170,7 @@ def measure(name: str, cmd: list[str], runs: int, ok: tuple[int, ...] = (0,)) ->
     for i in range(runs):
         if i and sum(t.seconds) > REPEAT_UNDER:
             break
-        wall, mb, code, text, tail = run_once(cmd)
+        wall, mb, cpu, code, text, tail = run_once(cmd)
         t.exit_codes.append(code)
         if code not in ok:
             t.error = f"exit {code}: {tail[:300]}"
@@ -168,8 +178,10 @@ def measure(name: str, cmd: list[str], runs: int, ok: tuple[int, ...] = (0,)) ->
             return t, None
         t.seconds.append(wall)
         t.peak_mb.append(mb)
+        t.cpu_s.append(cpu)
     n = len(t.seconds)
-    print(f"  {name:<40} median {t.median:7.2f} s   peak {t.peak:7.0f} MB   ({n} run{'s' * (n > 1)})", flush=True)
+    print(f"  {name:<40} median {t.median:7.2f} s  cpu {t.cpu:7.2f} s  peak {t.peak:6.0f} MB  ({n} run{'s' * (n > 1)})",
+          flush=True)
     return t, text
 
 
@@ -257,6 +269,13 @@ def main(argv: list[str] | None = None) -> int:
     out_json = a.out or (BENCH_DIR / "out" / "quick.json" if a.quick else BENCH_DIR / "results.json")
     month = END_MONTH
     os.chdir(ROOT)  # the references run as `python -m bench.<name>_ref`
+    # recon records every run in its ledger and checks the ledger's integrity on opening: a fresh
+    # ledger per benchmark keeps the user's own ledger clean and the timings comparable
+    ledger = BENCH_DIR / "out" / "ledger.sqlite"
+    ledger.parent.mkdir(parents=True, exist_ok=True)
+    for old in ledger.parent.glob("ledger.sqlite*"):
+        old.unlink()
+    os.environ["RECON_LEDGER"] = str(ledger)
     started = time.perf_counter()
     load_before = _load()
 
@@ -311,10 +330,10 @@ def main(argv: list[str] | None = None) -> int:
             t, _ = measure(f"recon measures x{frac:g}", [RECON, "measures", "--month", month, "--epr", str(sub),
                                                          "--json"], a.runs)
             scaling.append({"fraction": frac, "people": int(a.people * frac), "median_s": _num(t.median, 3),
-                            "peak_mb": _num(t.peak, 1)})
+                            "cpu_s": _num(t.cpu, 2), "peak_mb": _num(t.peak, 1)})
         full = timings["recon measures (CSV)"]
         scaling.append({"fraction": 1.0, "people": a.people, "median_s": _num(full.median, 3),
-                        "peak_mb": _num(full.peak, 1)})
+                        "cpu_s": _num(full.cpu, 2), "peak_mb": _num(full.peak, 1)})
 
     # Agreement: the two references and recon's `measures --json` on the same CSV extract.
     agreement: dict[str, Any] = {}
@@ -338,10 +357,17 @@ def main(argv: list[str] | None = None) -> int:
     validation_extra = (validate_csv - load_csv) / measures_csv
     pack_csv, pack_pq = med("recon reconcile --pack (CSV)"), med("recon reconcile --pack (Parquet)")
     pandas95, duck95 = med("pandas MHS95 (CSV)"), med("duckdb MHS95 (CSV)")
-    slope = math.nan
-    if scaling and all(x["median_s"] for x in scaling):
+    # Linear: the CPU cost of each added slice of people (CPU difference / people added) does not
+    # grow from the first doubling to the last. CPU time, not wall time: other work on a shared
+    # machine stretches wall time; the fixed cost (interpreter, imports, ledger) makes the small
+    # sizes look sublinear in either.
+    slope, growth = math.nan, math.nan
+    if scaling and all(x["median_s"] and x["cpu_s"] for x in scaling):
         s0, s1 = scaling[0], scaling[-1]
-        slope = math.log(s1["median_s"] / s0["median_s"]) / math.log(s1["fraction"] / s0["fraction"])
+        slope = math.log(s1["cpu_s"] / s0["cpu_s"]) / math.log(s1["fraction"] / s0["fraction"])
+        marginal = [(hi["cpu_s"] - lo["cpu_s"]) / (hi["fraction"] - lo["fraction"])
+                    for lo, hi in itertools.pairwise(scaling)]
+        growth = marginal[-1] / marginal[0] if marginal[0] > 0 else math.nan
     agree = all(v["agree"] for v in agreement.values())
     targets = [
         ("measures (CSV) within 3x polars scan+group-by",
@@ -361,8 +387,9 @@ def main(argv: list[str] | None = None) -> int:
         ("recon == pandas == DuckDB (MHS95, MHS110-112)",
          ", ".join(k for k, v in agreement.items() if not v["agree"]) or "all equal",
          check(agree, measures_csv)),
-        ("measures scale close to linearly (1/8 -> full)", f"time ~ size^{slope:.2f}",
-         check(slope <= 1.15, slope)),
+        ("measures scale close to linearly (1/8 -> full)",
+         f"CPU ~ size^{slope:.2f}; CPU per added person, last doubling / first = {growth:.2f}",
+         check(growth <= 1.25, growth)),
     ]
 
     result = {
@@ -375,6 +402,7 @@ def main(argv: list[str] | None = None) -> int:
         "timings": {n: t.to_json() for n, t in timings.items()},
         "scaling": scaling,
         "scaling_exponent": _num(slope, 3),
+        "scaling_marginal_growth": _num(growth, 3),
         "agreement": agreement,
         "targets": [{"target": n, "measured": m, "pass": ok} for n, m, ok in targets],
         "total_seconds": round(time.perf_counter() - started, 1),
@@ -390,7 +418,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  {verdict(ok):<5} {n:<{width}}  {m}")
     if scaling:
         print("  scaling (recon measures, CSV): " + "; ".join(
-            f"{s['fraction']:g}: {s['median_s']:.2f} s / {s['peak_mb']:.0f} MB" for s in scaling))
+            f"{s['fraction']:g}: {s['median_s']:.2f} s ({s['cpu_s']:.1f} s CPU) / {s['peak_mb']:.0f} MB"
+            for s in scaling))
     print(f"wrote {_short(str(out_json))} in {result['total_seconds']:.0f} s")
     return 0
 

@@ -250,6 +250,9 @@ def reconcile(
         bool | None,
         typer.Option("--suppress-small-counts/--exact-counts", help="National suppression (0-4 as *, others to 5) in the pack."),
     ] = None,
+    people_lists: Annotated[
+        bool, typer.Option("--people-lists", help="Add the lists of everyone counted in MHS95/MHS69 to the pack.")
+    ] = False,
     as_json: JsonOpt = False,
     json_file: Annotated[Path | None, typer.Option("--json-file", help="Also write the JSON object to this file.")] = None,
     provider: ProviderOpt = None,
@@ -269,6 +272,7 @@ def reconcile(
         month=month, config=config, epr=epr, extract=extract, published=published_path, pack=pack,
         json_file=json_file, mapping=mapping, status=status, identifiable=identifiable,
         split_by_team=split_by_team, suppress_small_counts=suppress_small_counts, deadline=_date_option(deadline),
+        people_lists=people_lists,
         provider=provider,
         digital=digital, person_key=person_key, ledger=ledger, no_ledger=no_ledger, log_file=log_file, quiet=quiet,
     )

@@ -56,6 +56,7 @@ class RunOptions:
     split_by_team: bool | None = None
     suppress_small_counts: bool | None = None
     deadline: dt.date | None = None
+    people_lists: bool = False
     provider: str | None = None
     digital: bool | None = None
     person_key: str | None = None
@@ -89,6 +90,7 @@ class ResolvedRun:
     log_file: Path | None
     config_path: Path | None
     max_age_days: Mapping[str, float] = field(default_factory=dict)
+    people_lists: bool = False
 
     def input(self, role: str) -> Path | None:
         if role == "mapping":
@@ -154,6 +156,7 @@ def resolve(opts: RunOptions, command: str) -> ResolvedRun:
         log_file=opts.log_file or cfg.path("log_file", month),
         config_path=cfg.source,
         max_age_days=dict(cfg.max_age_days),
+        people_lists=opts.people_lists,
     )
 
 
@@ -356,16 +359,15 @@ def _write_pack(result: Any, tmp: Path, run: ResolvedRun, seconds: float) -> tup
     from recon.pack import PackOptions, write_pack
     from recon.signoff import sha256_file
 
-    wanted: dict[str, Any] = {
-        "identifiable": run.identifiable, "deadline": run.deadline, "split_by_team": run.split_by_team,
-        "suppress_small_counts": run.suppress_small_counts, "rules_version": rules_version(),
-        "run_seconds": round(seconds, 1),
-    }
-    names = {f.name for f in dataclasses.fields(PackOptions)} if dataclasses.is_dataclass(PackOptions) else set()
-    dropped = sorted(k for k, v in wanted.items() if v is not None and k not in names)
-    if dropped:
-        LOG.warning("pack option(s) %s not supported by this pack writer; ignored", ", ".join(dropped))
-    options = PackOptions(**{k: v for k, v in wanted.items() if v is not None and k in names})
+    options = PackOptions(
+        identifiable=run.identifiable,
+        deadline=run.deadline,
+        split_by_team=bool(run.split_by_team),
+        suppress_small_counts=bool(run.suppress_small_counts),
+        rules_version=rules_version(),
+        run_seconds=round(seconds, 1),
+        people_lists=run.people_lists,
+    )
     info = write_pack(result, tmp, options)
     return info, sha256_file(tmp)
 

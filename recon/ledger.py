@@ -333,7 +333,7 @@ class Ledger:
         ledger = cls(path, conn, readonly)
         try:
             if exists:
-                ledger._check_integrity()
+                ledger.check_integrity()
             ledger._prepare()
         except LedgerError:
             conn.close()
@@ -343,9 +343,12 @@ class Ledger:
             raise _ledger_error(exc, path, "opening") from None
         return ledger
 
-    def _check_integrity(self) -> None:
+    def check_integrity(self, *, full: bool = False) -> None:
+        """Every open reads every page (``quick_check``: linear in the ledger's size, ~0.2 s
+        at 150 MB); ``full`` adds index consistency (``integrity_check``, ~7x slower), which
+        the audit (``recon signoff verify``) asks for."""
         try:
-            rows = self.conn.execute("PRAGMA integrity_check").fetchall()
+            rows = self.conn.execute("PRAGMA integrity_check" if full else "PRAGMA quick_check").fetchall()
         except sqlite3.DatabaseError as exc:
             raise LedgerError(f"ledger {self.path} is corrupted ({exc}); it was left unchanged",
                               hint="restore it from a backup or move it aside") from None

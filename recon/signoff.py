@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from recon.errors import UsageError
+from recon.errors import LedgerError, UsageError
 from recon.ledger import InputFile, Ledger, input_paths, iso, now_utc, os_user
 
 DECISIONS = ("approve", "caveats", "reject")
@@ -53,7 +53,7 @@ class SignOff:
 
 @dataclass(frozen=True)
 class Problem:
-    kind: str  # chain | triggers | pack_altered | pack_missing | input_changed | input_missing | input_added | no_signoff
+    kind: str  # ledger | chain | triggers | pack_altered | pack_missing | input_changed | input_missing | input_added | no_signoff
     message: str
     seq: int | None = None
 
@@ -177,6 +177,10 @@ def signoffs(ledger: Ledger) -> list[SignOff]:
 def verify(ledger: Ledger, pack: Path | None = None) -> VerifyReport:
     """Check the whole chain, then each sign-off (or those of ``pack``): pack unchanged, inputs unchanged."""
     problems: list[Problem] = []
+    try:
+        ledger.check_integrity(full=True)  # the audit reads indexes too, not only pages
+    except LedgerError as exc:
+        problems.append(Problem("ledger", str(exc)))
     missing = ledger.check_append_only()
     if missing:
         problems.append(Problem("triggers", f"append-only protection removed from the ledger ({', '.join(missing)})"))

@@ -216,7 +216,6 @@ def _cross_table_failures(extract: Extract) -> dict[str, pl.DataFrame]:
         return _fails(child.join(parents, on=column, how="anti"), rule, column)
 
     plans: dict[str, list[pl.LazyFrame]] = {tid: [] for tid in TABLES}
-    plans[CON].append(orphans(CON, "ServiceRequestId", ref_ids, "VAL010"))
     plans[REF].append(orphans(REF, "LocalPatientId", extract.lazy(MPI).select("LocalPatientId").drop_nulls().unique(),
                               "VAL011"))
     plans[IND].append(orphans(IND, "ServiceRequestId", ref_ids, "VAL012"))
@@ -232,10 +231,14 @@ def _cross_table_failures(extract: Extract) -> dict[str, pl.DataFrame]:
         "VAL009", "PersonBirthDate",
     ))
 
-    # Contact dates against the referral's received and discharge dates.
-    ref_dates = ref.select("ServiceRequestId", "ReferralRequestReceivedDate", "ServDischDate").unique(
-        "ServiceRequestId", keep="first")
-    dated = con.select("__idx", "ServiceRequestId", "CareContDate").join(ref_dates, on="ServiceRequestId", how="inner")
+    # Contacts against their referral, in one join over the largest table: no referral at all
+    # (orphan), or dated before it was received or after its discharge.
+    ref_dates = ref.select(
+        "ServiceRequestId", "ReferralRequestReceivedDate", "ServDischDate", pl.lit(True).alias("__ref")
+    ).unique("ServiceRequestId", keep="first")
+    dated = con.select("__idx", "ServiceRequestId", "CareContDate").join(ref_dates, on="ServiceRequestId", how="left")
+    plans[CON].append(_fails(
+        dated.filter(pl.col("ServiceRequestId").is_not_null() & pl.col("__ref").is_null()), "VAL010", "ServiceRequestId"))
     plans[CON].append(_fails(dated.filter(pl.col("CareContDate") < pl.col("ReferralRequestReceivedDate")),
                              "VAL016", "CareContDate"))
     plans[CON].append(_fails(dated.filter(pl.col("CareContDate") > pl.col("ServDischDate")), "VAL020", "CareContDate"))

@@ -37,7 +37,7 @@ from recon.pack.layout import (
     Styled,
     Validation,
 )
-from recon.pack.model import PackOptions
+from recon.pack.model import PEOPLE_LISTS, PackOptions
 from recon.pack.privacy import (
     IDENTIFYING_COLUMNS,
     NHS_NUMBER_COLUMNS,
@@ -830,6 +830,8 @@ def _plain(v: Any, identifiable: bool) -> Any:
 def details_sheets(result: ReconcileResult, opts: PackOptions, used: set[str]) -> list[Sheet]:
     sheets = []
     for name in sorted(result.local.details):
+        if name in PEOPLE_LISTS and not opts.people_lists:
+            continue
         frame = _private_frame(result.local.details[name], opts.identifiable)
         header = tuple(frame.columns)
         lengths = [

@@ -14,7 +14,10 @@ class PackOptions:
     ``identifiable`` shows full NHS numbers and dates of birth (masked/left out otherwise);
     ``suppress_small_counts`` applies the national rule (0-4 -> '*', others to the nearest 5)
     to every count of people or referrals, so the pack can leave the provider;
-    ``today`` fixes the date used for "days left" (tests, reruns).
+    ``today`` fixes the date used for "days left" (tests, reruns);
+    ``people_lists`` adds the lists of everyone counted in MHS95 and MHS69 as appendix sheets
+    (off by default: they are evidence, not records to fix, and a large trust's MHS95 list is
+    hundreds of thousands of rows).
     """
 
     identifiable: bool = False
@@ -24,6 +27,11 @@ class PackOptions:
     today: dt.date | None = None
     rules_version: str | None = None
     run_seconds: float | None = None
+    people_lists: bool = False
+
+
+# Detail frames that list everyone counted (as opposed to records needing action).
+PEOPLE_LISTS = ("mhs95_people", "mhs69_people")
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from tests.pack.snapshot import check_snapshot
 
 OPTIONS = PackOptions(
     deadline=dt.date(2024, 10, 20), today=dt.date(2024, 10, 7), rules_version="2024.09", run_seconds=12.3,
+    people_lists=True,
 )
 SNAPSHOT_CASES = ("default", "split_suppressed_identifiable")
 
@@ -352,3 +353,13 @@ def test_exceptions_beyond_sheet_limit_continue_on_next_sheet(tmp_path: Path, mo
     ids = [r[0] for s in ("Exceptions", "Exceptions (2)", "Exceptions (3)") for r in wb[s].iter_rows(min_row=4, values_only=True)]
     assert sorted(ids) == [f"E{i:06d}" for i in range(100)]
     assert wb["Exceptions (3)"]["A1"].value == "Records to fix: every team (part 3 of 3)"
+
+
+def test_people_counted_lists_are_left_out_unless_asked(tmp_path: Path) -> None:
+    """The MHS95/MHS69 lists of everyone counted are evidence, not records to fix: a large
+    trust's MHS95 list is a third of a million rows, so the pack carries them only on request."""
+    default = write_pack(make_result(), tmp_path / "default.xlsx", dataclasses.replace(OPTIONS, people_lists=False))
+    assert "Detail mhs95_people" not in default.sheets
+    assert "Detail outcomes_referrals" in default.sheets  # records behind the outcomes stay
+    asked = write_pack(make_result(), tmp_path / "asked.xlsx", OPTIONS)
+    assert "Detail mhs95_people" in asked.sheets
