@@ -37,6 +37,7 @@ from recon.ledger import (
 )
 from recon.months import Month
 from recon.runctl import LOG, RunLock, Steps, configure_logging, lock_path, stage_file
+from recon.signoff import sha256_file
 
 
 @dataclass(frozen=True)
@@ -283,6 +284,8 @@ def _reconcile(run: ResolvedRun, ledger: Ledger | None, run_id: str, steps: Step
         try:
             if run.pack is not None:
                 steps.step("pack")
+                run = _keep_signed_pack(run, ledger)
+                assert run.pack is not None
                 pack_stage = stage_file(run.pack)
                 staged.append(pack_stage)
                 pack_info, pack_sha = _write_pack(result, pack_stage.tmp, run, time.monotonic() - t0)
@@ -355,9 +358,20 @@ def _commit(ledger: Ledger | None, record: RunRecord, staged: list[Any]) -> None
         s.forget_backup()
 
 
+def _keep_signed_pack(run: ResolvedRun, ledger: Ledger | None) -> ResolvedRun:
+    """A signed-off pack is a record: a re-run (the daily cron line) never replaces it, but
+    writes its own pack beside it, named by the time of the run, and says so."""
+    assert run.pack is not None
+    if ledger is None or not run.pack.is_file() or not ledger.is_signed_off(sha256_file(run.pack)):
+        return run
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    beside = run.pack.with_name(f"{run.pack.stem}.rerun-{stamp}{run.pack.suffix}")
+    LOG.warning("pack %s is signed off and is kept as it is; this run's pack is %s", run.pack, beside)
+    return dataclasses.replace(run, pack=beside)
+
+
 def _write_pack(result: Any, tmp: Path, run: ResolvedRun, seconds: float) -> tuple[Any, str]:
     from recon.pack import PackOptions, write_pack
-    from recon.signoff import sha256_file
 
     options = PackOptions(
         identifiable=run.identifiable,

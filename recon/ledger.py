@@ -541,6 +541,11 @@ class Ledger:
                 args.append(val)
         return [RunRow(*r) for r in self.conn.execute(sql + " ORDER BY finished, rowid", args)]
 
+    def is_signed_off(self, pack_sha256: str) -> bool:
+        """Has a pack with exactly these bytes been signed off?"""
+        row = self.conn.execute("SELECT 1 FROM signoffs WHERE pack_sha256 = ? LIMIT 1", (pack_sha256,)).fetchone()
+        return row is not None
+
     def run_for_pack(self, pack_sha256: str) -> RunRow | None:
         rows = self.conn.execute(
             "SELECT run_id, command, provider, month, started, finished, exit_code, recon_version, rules_version,"

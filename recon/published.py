@@ -32,6 +32,11 @@ from recon.errors import InputError, MissingInputError, UsageError
 from recon.months import Month
 from recon.sources.text import read_csv_text
 
+
+class MonthNotPublishedError(MissingInputError):
+    """The published files are there but do not carry the month yet (exit 3 for ``recon
+    published``; a pre-deadline reconciliation goes on without them)."""
+
 COLUMNS: tuple[str, ...] = (
     "REPORTING_PERIOD_START",
     "REPORTING_PERIOD_END",
@@ -318,7 +323,7 @@ def select_published(
     if month is not None:
         rows = rows.filter(pl.col("period_end") == month.end)
         if rows.height == 0:
-            raise MissingInputError(
+            raise MonthNotPublishedError(
                 f"{path}: no published rows for {month} (REPORTING_PERIOD_END {month.end:%d/%m/%Y}); "
                 f"the files carry {', '.join(periods) or 'no months'}"
             )

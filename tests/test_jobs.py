@@ -136,13 +136,20 @@ def test_real_run_sign_off_and_verify(tmp_path: Path, ledger_path: Path) -> None
     args = ["reconcile", "--month", "2024-09", "--epr", epr, "--extract", SAMPLE / "extract.zip",
             "--published", SAMPLE / "published", "--pack", pack, "--quiet", "--log-file", tmp_path / "run.log"]
     res = cli(*args)
-    assert res.exit_code in (0, 1), res.stderr
+    assert res.exit_code == 1, res.stderr  # the sample data has planted discrepancies
     assert pack.is_file()
     log = (tmp_path / "run.log").read_text()
     assert "reconcile 2024-09 finished" in log and f"pack {pack} sha256" in log
     assert re.search(r"(?<![0-9A-Za-z])\d{10}(?![0-9A-Za-z])", log) is None  # no NHS-number-shaped value
     res = cli("signoff", "--pack", pack, "--decision", "approve", "--name", "Dr Ada Lead", "--role", "CYP lead")
     assert res.exit_code == 0, res.stderr
+    assert cli("signoff", "verify", "--pack", pack).exit_code == 0
+    # The daily re-run must not replace the signed-off pack: its pack goes beside it.
+    signed = pack.read_bytes()
+    assert cli(*args).exit_code == 1
+    assert pack.read_bytes() == signed
+    reruns = sorted(pack.parent.glob("recon-2024-09.rerun-*.xlsx"))
+    assert len(reruns) == 1
     assert cli("signoff", "verify", "--pack", pack).exit_code == 0
     with (epr / "MHS101Referral.csv").open("a", encoding="utf-8") as fh:
         fh.write("\n")

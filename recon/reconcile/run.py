@@ -232,15 +232,20 @@ def run_reconcile(
         step("read pre-deadline extract")
     ext = load_extract(extract) if extract is not None else None
     selection = None
+    unpublished: list[str] = []
     if published is not None:
-        from recon.published import select_published
+        from recon.published import MonthNotPublishedError, select_published
 
-        selection = select_published(Path(published), provider=None, month=month, status=status)
+        try:
+            selection = select_published(Path(published), provider=None, month=month, status=status)
+        except MonthNotPublishedError as exc:
+            # Normal before the deadline: NHS England publishes months later.
+            unpublished.append(f"{month} is not published yet ({exc.message}); compared with what else was given")
     if ext is not None and extract is not None:
         check_same_source(local_ex, ext, month, Path(extract))
 
     provider = (settings.ods or local_ex.provider or "UNKNOWN").upper()
-    notes: list[str] = []
+    notes: list[str] = [*unpublished]
     step("validate")
     findings = _validate(local_ex, month, settings)
     quality, note = _quality(local_ex, month)

@@ -96,8 +96,8 @@ def render_reconcile(result: ReconcileResult, console: Console) -> None:
     else:
         why = []
         if n_disc:
-            why.append(f"{n_disc} measure{'s' if n_disc != 1 else ''} beyond tolerance "
-                       f"({', '.join(c.id for c in result.discrepancies[:8])})")
+            shown = ", ".join(c.id for c in result.discrepancies[:8]) + (", ..." if n_disc > 8 else "")
+            why.append(f"{n_disc} measure{'s' if n_disc != 1 else ''} beyond tolerance ({shown})")
         if errors:
             why.append(f"{errors:,} error-level finding{'s' if errors != 1 else ''}")
         console.print(Text(f"Verdict: needs attention: {'; '.join(why)}", style="bold red"))

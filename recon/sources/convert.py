@@ -14,8 +14,13 @@ import polars as pl
 from recon.errors import InputError
 from recon.findings import Finding
 from recon.schemas import rule_severity
-from recon.tables import Column, Kind, Table, key_expr
+from recon.sources.text import found_columns
+from recon.tables import TABLES, Column, Kind, Table, key_expr
 
+# Every MHSDS item and old alias: a first line naming none of them is not a header.
+KNOWN_COLUMNS = frozenset(
+    name for t in TABLES.values() for c in t.columns for name in (c.name, *c.aliases)
+)
 DEFAULT_DATE_FORMATS: tuple[str, ...] = ("%Y-%m-%d", "%d/%m/%Y", "%Y/%m/%d", "%d-%m-%Y")
 _EXCEL_EPOCH = dt.date(1899, 12, 30)
 _NUMERIC = r"^\d+(\.\d+)?$"
@@ -114,10 +119,9 @@ def to_canonical(
     frame = raw.rename(renames)
     missing = [c.name for c in table.columns if c.required and c.name not in frame.columns]
     if missing:
-        present = ", ".join(frame.columns[:12]) + (" ..." if frame.width > 12 else "")
         raise InputError(
             f"required column{'s' if len(missing) > 1 else ''} {', '.join(missing)} missing "
-            f"(found: {present or 'none'})",
+            f"({found_columns(raw.columns, KNOWN_COLUMNS)})",
             file=file,
             column=missing[0],
             rule="SRC010",

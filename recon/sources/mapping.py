@@ -30,6 +30,7 @@ import polars as pl
 from recon.errors import RulesError
 from recon.findings import Finding
 from recon.schemas import rule_severity
+from recon.sources.text import found_columns
 from recon.tables import TABLES, Table, key_expr
 
 RULES_DIR = Path(__file__).resolve().parents[2] / "rules"
@@ -64,7 +65,7 @@ class Mapping:
             item = next(k for k, v in tm.columns.items() if v == missing[0])
             raise InputError(
                 f"local column {missing[0]!r} (mapped to {item} by mapping {self.name!r}) is missing; "
-                f"found: {', '.join(raw.columns[:12])}",
+                f"{found_columns(raw.columns, tm.columns.values())}",
                 file=file, column=missing[0], rule="MAP002",
             )
         frame = raw.select(pl.col(local).alias(item) for item, local in tm.columns.items())
@@ -94,6 +95,24 @@ def _proxy(d: dict[str, Any]) -> MappingProxyType[str, Any]:
     return MappingProxyType(dict(d))
 
 
+_TOP_KEYS = {"name", "description", "constants", "date_formats", "tables"}
+_TABLE_KEYS = {"file", "sheet", "columns", "values", "date_formats"}
+
+
+def _keys(doc: dict[str, Any], allowed: set[str], where: str) -> None:
+    """Unknown keys are typos (``valeus``) that would silently do nothing: refuse them."""
+    unknown = sorted(set(doc) - allowed)
+    if unknown:
+        raise RulesError(f"{where}: unknown key {unknown[0]!r} (allowed: {', '.join(sorted(allowed))})")
+
+
+def _section(doc: dict[str, Any], key: str, where: str) -> dict[str, Any]:
+    value = doc.get(key, {})
+    if not isinstance(value, dict):
+        raise RulesError(f"{where}: {key} must be a table ([{key}] section), not {type(value).__name__}")
+    return value
+
+
 def load_mapping(name_or_path: str | Path) -> Mapping:
     """Parse a mapping by name (``rules/mappings/NAME.toml``) or path, once, into typed objects."""
     path = Path(name_or_path)
@@ -107,14 +126,23 @@ def load_mapping(name_or_path: str | Path) -> Mapping:
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise RulesError(f"mapping {path.name} is not valid TOML: {exc}") from None
     where = f"mapping {path.name}"
-    constants = doc.get("constants", {})
+    _keys(doc, _TOP_KEYS, where)
+    constants = _section(doc, "constants", where)
+    date_formats = doc.get("date_formats", [])
+    if not isinstance(date_formats, list | str):
+        raise RulesError(f"{where}: date_formats must be a list of strptime formats")
     tables: dict[str, TableMapping] = {}
-    for table_id, spec in doc.get("tables", {}).items():
+    for table_id, spec in _section(doc, "tables", where).items():
         if table_id not in TABLES:
             raise RulesError(f"{where}: unknown MHSDS table {table_id!r} (known: {', '.join(TABLES)})")
         table: Table = TABLES[table_id]
+        if not isinstance(spec, dict):
+            raise RulesError(f"{where}: tables.{table_id} must be a table (with file and [columns])")
+        _keys(spec, _TABLE_KEYS, f"{where}: tables.{table_id}")
         if "file" not in spec or "columns" not in spec:
             raise RulesError(f"{where}: table {table_id} needs 'file' and a [columns] section")
+        for key in ("columns", "values", "date_formats"):
+            _section(spec, key, f"{where}: tables.{table_id}")
         unknown = [k for k in spec["columns"] if k not in table.names]
         if unknown:
             raise RulesError(f"{where}: {table_id} has no item {unknown[0]!r} (items: {', '.join(table.names)})")
@@ -129,7 +157,7 @@ def load_mapping(name_or_path: str | Path) -> Mapping:
             columns=_proxy({k: str(v) for k, v in spec["columns"].items()}),
             values=_proxy({k: _proxy({str(a): str(b) for a, b in v.items()}) for k, v in spec.get("values", {}).items()}),
             date_formats=_proxy({k: tuple(v) if isinstance(v, list) else (str(v),)
-                                 for k, v in {**{c: doc.get("date_formats", []) for c in spec["columns"]},
+                                 for k, v in {**{c: date_formats for c in spec["columns"]},
                                               **spec.get("date_formats", {})}.items() if v}),
             constants=_proxy(tconst),
         )

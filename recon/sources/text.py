@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import csv
 import io
+import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,6 +20,21 @@ from recon.errors import InputError
 
 _CHUNK = 1 << 24
 BOM = b"\xef\xbb\xbf"
+
+
+def found_columns(columns: Sequence[str], known: Iterable[str]) -> str:
+    """The columns a file offers, for an error message, without echoing data.
+
+    A file whose first line is a data row (no header) would otherwise put an NHS number or a
+    birth date into the message: the names are listed only when at least one is a known
+    column name, i.e. the first line really is a header.
+    """
+    known = set(known)
+    if not any(c in known for c in columns):
+        return (f"none of its {len(columns)} columns has a name recon knows: "
+                "does the file lack its header row?")
+    shown = ", ".join(columns[:12]) + (" ..." if len(columns) > 12 else "")
+    return f"found: {shown}"
 
 
 @dataclass(frozen=True)
@@ -165,6 +182,10 @@ def read_csv_text(name: str, *, path: Path | None = None, data: bytes | None = N
     names = [h.strip() for h in header]
     doubled = sorted({h for h in names if h and names.count(h) > 1})
     if doubled:
+        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_ ]*", doubled[0]):
+            # Repeated values, not names: a data row where the header should be. Echo nothing.
+            raise InputError("the first line repeats a value and names no column: does the file lack its "
+                             "header row?", file=name, rule="SRC005")
         raise InputError(f"the header names column {doubled[0]} more than once; keep one",
                          file=name, column=doubled[0], rule="SRC005")
 

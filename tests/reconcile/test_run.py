@@ -95,14 +95,27 @@ def test_exit_2_for_another_provider_or_month_and_a_malformed_published_file(dir
     assert "Traceback" not in res.output
 
 
-def test_exit_3_when_an_input_or_the_month_publication_is_missing(dirs):
+def test_exit_3_when_an_input_is_missing(dirs):
     tmp, local = dirs
     res = invoke("--epr", tmp / "nowhere")
     assert res.exit_code == 3
     res = invoke("--epr", local, "--extract", tmp / "no-extract")
     assert res.exit_code == 3 and "no-extract" in res.stderr
+    res = invoke("--epr", local, "--published", tmp / "no-publications")
+    assert res.exit_code == 3 and "no-publications" in res.stderr
+
+
+def test_a_month_not_yet_published_is_a_note_not_a_failure(dirs):
+    """Before the deadline the month is never published yet: the run goes on (pack, exit by
+    the other checks) and says so, while `recon published` for that month still exits 3."""
+    tmp, local = dirs
     pub = published(tmp / "aug.csv", [("MHS32", "5")], end="31/08/2024", start="01/08/2024")
-    res = invoke("--epr", local, "--published", pub)
+    res = invoke("--epr", local, "--published", pub, "--json")
+    assert res.exit_code == 0, res.stderr  # the clean base extract: nothing else to report
+    out = json.loads(res.stdout)
+    assert any("2024-09 is not published yet" in n for n in out["notes"])
+    assert all(c["published"] is None for c in out["comparisons"])
+    res = CliRunner().invoke(app, ["published", str(pub), "--month", "2024-09"])
     assert res.exit_code == 3 and "no published rows for 2024-09" in res.stderr
 
 

@@ -95,3 +95,17 @@ def test_birth_date_value_never_appears_in_messages(extract_dir):
         load_extract(extract_dir)
     assert "PersonBirthDate" in str(info.value)
     assert "May 2010" not in str(info.value)
+
+
+@pytest.mark.parametrize("table", ["MHS001MPI.csv", "MHS201CareContact.csv"])
+def test_a_file_without_its_header_row_echoes_no_data(extract_dir, table):
+    """Its first data row would be read as the header: the message must not list those values
+    (an NHS number, a birth date) as 'found' column names."""
+    path = extract_dir / table
+    path.write_text("\n".join(path.read_text().splitlines()[1:]) + "\n")
+    with pytest.raises(InputError) as info:
+        load_extract(extract_dir)
+    msg = str(info.value)
+    assert "header row" in msg
+    for value in ("9434765919", "2010-05-01", "P1", "C1", "2024-02-01"):
+        assert value not in msg
