@@ -32,7 +32,6 @@ demo: $(STAMP)
 	$(BIN)/recon reconcile --month $(MONTH) --epr sample_data/epr --mapping riverside \
 		--extract sample_data/extract.zip --published sample_data/published \
 		--deadline 2024-11-07 --ledger $(DEMO_LEDGER) --pack $(OUT)/recon-pack-$(MONTH).xlsx || test $$? -eq 1
-	@echo "Sign-off pack written: $(OUT)/recon-pack-$(MONTH).xlsx"
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

@@ -284,6 +284,9 @@ def reconcile(
         _print_json(reconcile_json(outcome.result))
     elif not quiet:
         render_reconcile(outcome.result, _console())
+        if outcome.pack is not None:
+            _console().print(f"Sign-off pack: {outcome.pack.path} (fingerprint {outcome.pack.fingerprint[:16]})",
+                             markup=False)
     raise typer.Exit(outcome.exit_code)
 
 

@@ -21,6 +21,7 @@ from typing import Any
 from recon import __version__
 from recon.config import INPUT_ROLES, ProviderSettings, ReconConfig, load_config
 from recon.errors import LedgerError, MissingInputError, ReconError, UsageError
+from recon.findings import Severity
 from recon.ledger import (
     ExceptionRow,
     InputFile,
@@ -318,8 +319,10 @@ def _reconcile(run: ResolvedRun, ledger: Ledger | None, run_id: str, steps: Step
                 s.discard()
         if pack_info is not None and dataclasses.is_dataclass(pack_info) and run.pack is not None:
             pack_info = dataclasses.replace(pack_info, path=run.pack)  # type: ignore[type-var]
+    pack_note = f"; pack {run.pack}" if run.pack is not None else ""
     _log_outcome(run, run_id, exit_code, f"{len(result.discrepancies)} discrepancies beyond tolerance, "
-                 f"{sum(1 for f in result.findings if getattr(f.severity, 'value', '') == 'error')} error-level findings")
+                 f"{sum(1 for f in result.findings if f.severity is Severity.ERROR)} error-level findings"
+                 f"{pack_note}")
     if run.pack is not None:
         LOG.info("pack %s sha256 %s", run.pack, pack_sha)
     return JobOutcome(run_id, run, result, exit_code, pack_info, pack_sha, run.ledger)

@@ -354,10 +354,10 @@ def _comparison_row(c: Comparison, pct: bool, opts: PackOptions) -> list[Any]:
         ComparisonStatus.CONSISTENT: "good",
         ComparisonStatus.WITHIN_TOLERANCE: "warn",
         ComparisonStatus.DISCREPANCY: "bad" if c.severity is Severity.ERROR else "warn",
-    }.get(c.status, "neutral")
+    }.get(c.overall_status, "neutral")
     return [
         c.id, text(c.name, True), cells_local, cells_extract, published, cells_diff,
-        Styled(text(c.tolerance, True), "center"), Styled(STATUS_TEXT[c.status], status_style),
+        Styled(text(c.tolerance, True), "center"), Styled(STATUS_TEXT[c.overall_status], status_style),
         Styled(text(c.explanation, True), "wrap"),
     ]
 

@@ -31,6 +31,15 @@ class RecordClass(StrEnum):
     BARREN = "barren"
 
 
+_STATUS_RANK = {
+    ComparisonStatus.CONSISTENT: 0,
+    ComparisonStatus.MISSING_PUBLISHED: 1,
+    ComparisonStatus.MISSING_LOCAL: 2,
+    ComparisonStatus.WITHIN_TOLERANCE: 3,
+    ComparisonStatus.DISCREPANCY: 4,
+}
+
+
 @dataclass(frozen=True)
 class Comparison:
     """One measure compared across sources. ``published_text`` keeps '*' for suppressed values."""
@@ -51,6 +60,17 @@ class Comparison:
     # Added for issue 4: the verdict against each source; ``status`` is the published one if any.
     published_status: ComparisonStatus | None = None
     extract_status: ComparisonStatus | None = None
+
+    @property
+    def overall_status(self) -> ComparisonStatus:
+        """The verdict a reader needs: the worse of the published and the extract comparison.
+
+        ``status`` (the contract's JSON field) is the published verdict when a published figure
+        was compared; a measure that agrees with NHS England but not with the pre-deadline
+        extract must still show as a discrepancy on screen and in the pack.
+        """
+        verdicts = [s for s in (self.status, self.extract_status) if s is not None]
+        return max(verdicts, key=_STATUS_RANK.__getitem__)
 
     def to_json_dict(self) -> dict[str, Any]:
         d: dict[str, Any] = {

@@ -308,8 +308,8 @@ def reconcile_json(result: ReconcileResult) -> dict[str, Any]:
     for r in result.records:
         by_class[r.record_class.value] = by_class.get(r.record_class.value, 0) + 1
     statuses: dict[str, int] = {}
-    for c in result.comparisons:
-        statuses[c.status.value] = statuses.get(c.status.value, 0) + 1
+    for c in result.comparisons:  # overall verdicts, as the console and the pack count them
+        statuses[c.overall_status.value] = statuses.get(c.overall_status.value, 0) + 1
     return {
         "provider": result.provider,
         "month": str(result.month),

@@ -56,14 +56,14 @@ def render_reconcile(result: ReconcileResult, console: Console) -> None:
                 cells.append(_num(c.extract))
             if has_pub:
                 cells.append(_num(c.published, c.published_text))
-            cells.append(f"[{STYLE[c.status]}]{c.status.value}[/]")
+            cells.append(f"[{STYLE[c.overall_status]}]{c.overall_status.value}[/]")
             if wide:
-                cells.append(Text(c.explanation) if c.status is not ComparisonStatus.CONSISTENT else "")  # type: ignore[arg-type]
+                cells.append(Text(c.explanation) if c.overall_status is not ComparisonStatus.CONSISTENT else "")  # type: ignore[arg-type]
             table.add_row(*cells)
         console.print(table)
         if not wide:
             for c in result.comparisons:
-                if c.status not in (ComparisonStatus.CONSISTENT, ComparisonStatus.MISSING_PUBLISHED):
+                if c.overall_status not in (ComparisonStatus.CONSISTENT, ComparisonStatus.MISSING_PUBLISHED):
                     console.print(f"{c.id}: {c.explanation}", markup=False)
     if result.records:
         counts = {cls: 0 for cls in RecordClass}
@@ -76,7 +76,9 @@ def render_reconcile(result: ReconcileResult, console: Console) -> None:
             if n:
                 summary.add_row(cls.value, f"{n:,}")
         console.print(summary)
-        for r in result.records[:MAX_RECORDS]:
+        # Errors first: barren referrals (people still waiting) are a warning and can be many.
+        ordered = sorted(result.records, key=lambda r: r.record_class is RecordClass.BARREN)
+        for r in ordered[:MAX_RECORDS]:
             team = f" (team {r.team})" if r.team else ""
             moves = f" [moves {', '.join(r.measures)}]" if r.measures else ""
             console.print(f"- {r.record_class.value} {r.table} {r.key}{team}: {r.message}{moves}", markup=False)
