@@ -195,7 +195,7 @@ def measures(
     quiet: QuietOpt = False,
     log_file: LogFileOpt = None,
 ) -> None:
-    """Compute every measure of measures.md for one provider and month."""
+    """Compute every CYP access, activity and outcomes measure for one provider and month (see `recon rules`)."""
     from recon.jobs import RunOptions, measures_job
     from recon.render.measures import render_measures
 
