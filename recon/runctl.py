@@ -15,9 +15,8 @@ import os
 import re
 import shutil
 import sys
-import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
 
@@ -40,36 +39,6 @@ def is_terminal(stream: IO[str] | None = None) -> bool:
 
 
 # --------------------------------------------------------------------------- atomic outputs
-
-
-@contextlib.contextmanager
-def atomic_path(target: Path) -> Iterator[Path]:
-    """Yield a temporary path beside ``target``; on success it is fsynced and renamed over ``target``.
-
-    On any failure (or a kill) the target keeps its previous content; the temporary file is
-    removed unless the process died. The temporary name keeps the target's suffix so writers that
-    look at the extension (openpyxl) still work.
-    """
-    target = Path(target)
-    parent = target.parent if str(target.parent) else Path(".")
-    if not parent.is_dir():
-        raise OutputError(f"{target}: folder {parent} does not exist")
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=f".recon-tmp{target.suffix}", dir=parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
-        yield tmp
-        _test_pause()
-        with open(tmp, "rb+") as fh:
-            os.fsync(fh.fileno())
-        os.replace(tmp, target)
-        _fsync_dir(parent)
-    except OSError as exc:
-        _unlink_quietly(tmp)
-        raise OutputError(f"{target}: cannot write: {_os_reason(exc)}") from None
-    except BaseException:
-        _unlink_quietly(tmp)
-        raise
 
 
 class StagedFile:
@@ -156,15 +125,6 @@ def _alive(pid: int) -> bool:
     except OSError:
         return True
     return True
-
-
-def atomic_write_bytes(target: Path, data: bytes) -> None:
-    with atomic_path(target) as tmp:
-        tmp.write_bytes(data)
-
-
-def atomic_write_text(target: Path, text: str) -> None:
-    atomic_write_bytes(target, text.encode("utf-8"))
 
 
 class OutputError(ReconError):

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import inspect
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
 from pathlib import Path
@@ -20,8 +19,10 @@ import polars as pl
 from recon.config import ProviderSettings
 from recon.errors import InputError, MissingInputError
 from recon.findings import Finding, Severity
+from recon.measures import compute_measures
 from recon.measures.model import MeasuresResult
 from recon.months import Month
+from recon.quality import data_quality
 from recon.reconcile.compare import compare_measures
 from recon.reconcile.explain import Explained, explain_records
 from recon.reconcile.model import (
@@ -35,6 +36,8 @@ from recon.reconcile.model import (
 )
 from recon.reconcile.records import compare_records
 from recon.sources import Extract, file_sha256, load_extract
+from recon.sources.mapping import load_mapping
+from recon.validation import validate_tables
 
 #: What a team does about an outcomes pair that is missing, by reason (completeness_unpaired).
 OUTCOME_ACTIONS = {
@@ -88,26 +91,14 @@ def check_same_source(local: Extract, extract: Extract, month: Month, extract_pa
 
 
 def _validate(extract: Extract, month: Month, settings: ProviderSettings) -> tuple[Finding, ...]:
-    try:
-        from recon.validation import validate_tables
-    except ImportError:  # validation not installed: the reader's own findings still count
-        return tuple(extract.findings)
     return tuple(validate_tables(extract, month, settings))
 
 
 def _quality(extract: Extract, month: Month) -> tuple[pl.DataFrame | None, str | None]:
-    try:
-        from recon.quality import data_quality
-    except ImportError:
-        return None, "data quality (VODIM) is not available in this version; the pack leaves it out"
-    if "month" in inspect.signature(data_quality).parameters:
-        return data_quality(extract, month=month), None
-    return data_quality(extract), None
+    return data_quality(extract, month=month), None
 
 
 def _measures(extract: Extract, month: Month, settings: ProviderSettings) -> MeasuresResult:
-    from recon.measures import compute_measures
-
     return compute_measures(extract, month, settings)
 
 
@@ -121,16 +112,8 @@ def _inputs(role: str, extract: Extract) -> list[InputInfo]:
 def _mapping_input(mapping: str | None) -> list[InputInfo]:
     if mapping is None:
         return []
-    try:
-        from recon.sources.mapping import load_mapping
-
-        m = load_mapping(mapping)
-        path = getattr(m, "path", None)
-    except Exception:
-        return []
-    if isinstance(path, Path) and path.exists():
-        return [InputInfo("mapping", str(path), path.stat().st_size, file_sha256(path))]
-    return []
+    path = load_mapping(mapping).path
+    return [InputInfo("mapping", str(path), path.stat().st_size, file_sha256(path))]
 
 
 def finding_exceptions(findings: Iterable[Finding]) -> list[ExceptionRecord]:
