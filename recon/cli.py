@@ -366,18 +366,15 @@ def signoff(
     config: ConfigOpt = None,
     ledger: LedgerOpt = None,
 ) -> None:
-    """Record a sign-off: recon signoff --pack FILE --decision approve|caveats|reject --name ... --role ..."""
+    """Record a sign-off: --decision approve|caveats|reject --name ... --role ..., or what the pack's Sign-off sheet says."""
     if ctx.invoked_subcommand is not None:
         return
-    missing = [flag for flag, v in (("--pack", pack), ("--decision", decision), ("--name", name), ("--role", role))
-               if v is None]
-    if missing:
-        raise UsageError(f"missing {', '.join(missing)} (or use 'recon signoff verify')")
+    if pack is None:
+        raise UsageError("missing --pack (or use 'recon signoff verify')")
     from recon.ledger import Ledger
     from recon.render.history import render_signoff
     from recon.signoff import sign_off
 
-    assert pack is not None and decision is not None and name is not None and role is not None
     with Ledger.open(_ledger_path(ledger, config)) as led:
         record = sign_off(led, pack, decision, name, role, caveat or ())
     if as_json:

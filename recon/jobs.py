@@ -311,6 +311,7 @@ def _reconcile(run: ResolvedRun, ledger: Ledger | None, run_id: str, steps: Step
                                               e.team, e.table, e.key, e.problem) for e in result.exceptions),
                 pack_path=str(run.pack.resolve()) if run.pack is not None else None,
                 pack_sha256=pack_sha,
+                pack_fingerprint=pack_info.fingerprint if pack_info is not None else None,
             )
             steps.step("ledger")
             _commit(ledger, record, staged)

@@ -26,7 +26,7 @@ from recon.errors import LedgerError, UsageError
 from recon.months import Month
 
 LEDGER_ENV = "RECON_LEDGER"
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 _SQLITE_MAGIC = b"SQLite format 3\x00"
 
 # Each entry migrates from version i to i + 1, in one transaction. Never edit a released entry.
@@ -121,6 +121,12 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             for op in ("UPDATE", "DELETE")
         ),
     ),
+    # 2 -> 3: the pack's content fingerprint, so a pack whose Sign-off sheet was filled in
+    # (new file bytes, same figures) is still known as the pack this run wrote
+    (
+        "ALTER TABLE runs ADD COLUMN pack_fingerprint TEXT",
+        "CREATE INDEX runs_pack_fingerprint ON runs(pack_fingerprint)",
+    ),
 )
 APPEND_ONLY_TRIGGERS = frozenset(
     f"{t}_no_{op}" for t in ("signoffs", "exception_events") for op in ("update", "delete")
@@ -183,6 +189,7 @@ class RunRecord:
     exceptions: tuple[ExceptionRow, ...] = ()
     pack_path: str | None = None
     pack_sha256: str | None = None
+    pack_fingerprint: str | None = None
 
 
 @dataclass(frozen=True)
@@ -442,9 +449,9 @@ class Ledger:
         with self.transaction(f"recording run {run.run_id}") as c:
             c.execute(
                 "INSERT INTO runs (run_id, command, provider, month, started, finished, exit_code, recon_version,"
-                " rules_version, user, pack_path, pack_sha256) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                " rules_version, user, pack_path, pack_sha256, pack_fingerprint) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (run.run_id, run.command, run.provider, str(run.month), iso(run.started), at, run.exit_code,
-                 run.recon_version, run.rules_version, user, run.pack_path, run.pack_sha256),
+                 run.recon_version, run.rules_version, user, run.pack_path, run.pack_sha256, run.pack_fingerprint),
             )
             c.executemany(
                 "INSERT INTO run_inputs (run_id, role, root, path, size, sha256) VALUES (?,?,?,?,?,?)",
@@ -545,6 +552,14 @@ class Ledger:
         """Has a pack with exactly these bytes been signed off?"""
         row = self.conn.execute("SELECT 1 FROM signoffs WHERE pack_sha256 = ? LIMIT 1", (pack_sha256,)).fetchone()
         return row is not None
+
+    def run_for_fingerprint(self, fingerprint: str) -> RunRow | None:
+        """The latest run whose pack showed exactly these figures and records."""
+        rows = self.conn.execute(
+            "SELECT run_id, command, provider, month, started, finished, exit_code, recon_version, rules_version,"
+            " user, pack_path, pack_sha256 FROM runs WHERE pack_fingerprint = ? ORDER BY finished DESC LIMIT 1",
+            (fingerprint,)).fetchall()
+        return RunRow(*rows[0]) if rows else None
 
     def run_for_pack(self, pack_sha256: str) -> RunRow | None:
         rows = self.conn.execute(

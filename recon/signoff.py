@@ -11,13 +11,14 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
+import zipfile
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from recon.errors import LedgerError, UsageError
-from recon.ledger import InputFile, Ledger, input_paths, iso, now_utc, os_user
+from recon.ledger import InputFile, Ledger, RunRow, input_paths, iso, now_utc, os_user
 
 DECISIONS = ("approve", "caveats", "reject")
 GENESIS = "0" * 64
@@ -99,10 +100,24 @@ def record_hash(values: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
 
 
-def sign_off(ledger: Ledger, pack: Path, decision: str, name: str, role: str,
-             caveats: Sequence[str] = (), *, by: str | None = None) -> SignOff:
-    """Append one sign-off for ``pack``; the pack must be one a recorded run wrote, unchanged."""
+def sign_off(ledger: Ledger, pack: Path, decision: str | None = None, name: str | None = None,
+             role: str | None = None, caveats: Sequence[str] = (), *, by: str | None = None) -> SignOff:
+    """Append one sign-off for ``pack``, a pack a recorded run wrote.
+
+    What the flags leave out is read from the pack's Sign-off sheet, so a CYP lead can sign in
+    Excel and an analyst (or a scheduled job) records it. Filling in that sheet changes the
+    file's bytes but not its figures: such a pack is recognised by its content fingerprint.
+    """
     pack = Path(pack)
+    if not pack.is_file():
+        raise UsageError(f"{pack}: no such pack file")
+    if decision is None or name is None or role is None:
+        filled = _filled(pack)
+        decision, name, role = decision or filled.decision, name or filled.name, role or filled.role
+        caveats = tuple(caveats) or filled.caveats
+    if decision is None or name is None or role is None:
+        raise UsageError("give --decision, --name and --role, or fill in Decision, Name and Role on the pack's "
+                         "Sign-off sheet")
     decision = decision.strip().lower()
     if decision not in DECISIONS:
         raise UsageError(f"--decision must be one of {', '.join(DECISIONS)}, not {decision!r}")
@@ -111,10 +126,8 @@ def sign_off(ledger: Ledger, pack: Path, decision: str, name: str, role: str,
         raise UsageError("--decision caveats needs at least one --caveat \"...\"")
     if not name.strip() or not role.strip():
         raise UsageError("--name and --role must not be empty")
-    if not pack.is_file():
-        raise UsageError(f"{pack}: no such pack file")
     pack_sha = sha256_file(pack)
-    run = ledger.run_for_pack(pack_sha)
+    run = ledger.run_for_pack(pack_sha) or _run_by_content(ledger, pack)
     if run is None:
         raise UsageError(
             f"{pack} does not match any pack recorded in ledger {ledger.path}",
@@ -145,6 +158,35 @@ def sign_off(ledger: Ledger, pack: Path, decision: str, name: str, role: str,
         c.execute(f"INSERT INTO signoffs ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
                   [values[k] for k in cols])
     return _from_values(values)
+
+
+# A file that is not an .xlsx workbook (zip) or lacks its parts.
+_UNREADABLE = (zipfile.BadZipFile, KeyError, OSError, ValueError)
+
+
+def _filled(pack: Path) -> Any:
+    from recon.pack import read_signoff
+
+    try:
+        return read_signoff(pack)
+    except _UNREADABLE:
+        raise UsageError(f"{pack}: not a readable pack workbook, so its Sign-off sheet cannot be read; "
+                         "give --decision, --name and --role") from None
+
+
+def _run_by_content(ledger: Ledger, pack: Path) -> RunRow | None:
+    """The run whose pack shows exactly what this file shows (only its Sign-off sheet filled in)."""
+    from recon.pack import fingerprint_workbook, stated_fingerprint
+
+    try:
+        stated = stated_fingerprint(pack)
+    except _UNREADABLE:
+        return None
+    run = ledger.run_for_fingerprint(stated) if stated else None
+    if run is not None and fingerprint_workbook(pack) != stated:
+        raise UsageError(f"{pack}: its figures or records were changed after recon wrote it (the fingerprint on "
+                         "its Sign-off sheet no longer matches); re-run recon reconcile and sign the new pack")
+    return run
 
 
 def _from_values(v: dict[str, Any]) -> SignOff:

@@ -162,3 +162,47 @@ def test_log_redaction_guard() -> None:
 
     assert redact("patient 943 476 5919 at LS1 4AP") == "patient [nhs-number] at [postcode]"
     assert redact("sha256 ab9434765919cd and run 2024-09") == "sha256 ab9434765919cd and run 2024-09"
+
+
+def test_a_lead_signs_in_excel_and_the_filled_pack_is_recorded(tmp_path: Path, ledger_path: Path) -> None:
+    """The CYP lead fills the Sign-off sheet (new file bytes, same figures); `recon signoff
+    --pack` reads the decision from it; a pack whose figures were edited is refused."""
+    from openpyxl import load_workbook
+
+    pack = tmp_path / "recon-2024-09.xlsx"
+    res = cli("reconcile", "--month", "2024-09", "--epr", SAMPLE / "mhsds", "--extract", SAMPLE / "extract.zip",
+              "--pack", pack, "--quiet")
+    assert res.exit_code == 1, res.stderr
+
+    def fill(target: Path, edit_figure: bool = False) -> Path:
+        wb = load_workbook(pack)
+        ws = wb["Sign-off"]
+        for row in ws.iter_rows():
+            label = row[0].value
+            if label == "Decision":
+                row[1].value = "Approve with caveats"
+            elif label == "Name":
+                row[1].value = "Dr Ada Lead"
+            elif label == "Role":
+                row[1].value = "CYP lead"
+            elif isinstance(label, str) and label.startswith("Caveats"):
+                row[1].value = "MHS32a low: EPR outage 3-5 Sept"
+        if edit_figure:
+            summary = wb["Summary"]
+            for row in summary.iter_rows():
+                if row[0].value == "MHS95":
+                    row[2].value = 1  # the local figure, edited by hand
+        wb.save(target)
+        return target
+
+    edited = fill(tmp_path / "edited.xlsx", edit_figure=True)
+    res = cli("signoff", "--pack", edited)
+    assert res.exit_code == 2 and "figures or records were changed" in res.stderr
+
+    filled = fill(tmp_path / "signed.xlsx")
+    res = cli("signoff", "--pack", filled, "--json")
+    assert res.exit_code == 0, res.stderr
+    record = json.loads(res.stdout)
+    assert (record["decision"], record["name"], record["role"]) == ("caveats", "Dr Ada Lead", "CYP lead")
+    assert record["caveats"] == ["MHS32a low: EPR outage 3-5 Sept"]
+    assert cli("signoff", "verify", "--pack", filled).exit_code == 0

@@ -5,6 +5,16 @@
 """
 
 from recon.pack.model import PackInfo, PackOptions
-from recon.pack.writer import fingerprint_workbook, stated_fingerprint, verify_pack, write_pack
+from recon.pack.writer import (
+    FilledSignOff,
+    fingerprint_workbook,
+    read_signoff,
+    stated_fingerprint,
+    verify_pack,
+    write_pack,
+)
 
-__all__ = ["PackInfo", "PackOptions", "fingerprint_workbook", "stated_fingerprint", "verify_pack", "write_pack"]
+__all__ = [
+    "FilledSignOff", "PackInfo", "PackOptions", "fingerprint_workbook", "read_signoff", "stated_fingerprint",
+    "verify_pack", "write_pack",
+]

@@ -865,7 +865,8 @@ def details_sheets(result: ReconcileResult, opts: PackOptions, used: set[str]) -
 def signoff_sheet(fingerprint: str, result: ReconcileResult) -> Sheet:
     g = Grid()
     g.add(Styled(f"Sign-off: {result.provider}, {result.month.label}", "title"))
-    g.add(Styled("Fill in the yellow cells. Choose the decision from the drop-down list.", "subtitle"))
+    g.add(Styled("Fill in the yellow cells (the decision from the drop-down list), save the file and return it "
+                 "to your informatics team, who record the sign-off with: recon signoff --pack FILE", "subtitle"))
     g.blank()
     v = verdict(result)
     g.add(Styled("Pack status", "label"), Styled(v.text, v.style.replace("status_", "")))
@@ -883,8 +884,8 @@ def signoff_sheet(fingerprint: str, result: ReconcileResult) -> Sheet:
     how = g.add(Styled("What the fingerprint covers", "label"), Styled(
         "The SHA-256 of every value shown on every other sheet of this pack, in sheet and row order "
         "(canonical JSON, one line per row). It cannot be the hash of this file, which contains it. "
-        "Quote it when signing off; recon.pack.fingerprint_workbook(path) recomputes it from the file, "
-        "so any later edit of the figures or records is detectable.", "wrap",
+        "Filling in this sheet does not change it. recon recomputes it when the sign-off is recorded "
+        "and refuses a pack whose figures or records were edited.", "wrap",
     ))
     return Sheet(
         SIGNOFF_TITLE, g.rows, widths={1: 34, 2: 80},

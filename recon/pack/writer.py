@@ -21,6 +21,7 @@ import math
 import os
 import tempfile
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -119,6 +120,45 @@ def stated_fingerprint(path: Path) -> str | None:
         return None
     finally:
         wb.close()
+
+
+@dataclass(frozen=True)
+class FilledSignOff:
+    """What a CYP lead typed into the pack's Sign-off sheet (decision as recon's word)."""
+
+    decision: str | None  # approve | caveats | reject
+    name: str | None
+    role: str | None
+    date: dt.date | None
+    caveats: tuple[str, ...]
+
+
+_DECISION_WORDS = {"approve": "approve", "approve with caveats": "caveats", "reject": "reject"}
+
+
+def read_signoff(path: Path) -> FilledSignOff:
+    """Read the Sign-off sheet's filled cells, so a lead who never opens a terminal can sign in Excel."""
+    wb = load_workbook(path, read_only=True)
+    try:
+        if content.SIGNOFF_TITLE not in wb.sheetnames:
+            return FilledSignOff(None, None, None, None, ())
+        cells: dict[str, Any] = {}
+        for row in wb[content.SIGNOFF_TITLE].iter_rows(values_only=True):
+            if row and isinstance(row[0], str):
+                cells[row[0].split("\n")[0].strip()] = row[1] if len(row) > 1 else None
+    finally:
+        wb.close()
+
+    def text(label: str) -> str | None:
+        value = cells.get(label)
+        return str(value).strip() or None if value is not None else None
+
+    raw_date = cells.get("Date")
+    day = raw_date.date() if isinstance(raw_date, dt.datetime) else raw_date if isinstance(raw_date, dt.date) else None
+    caveats = tuple(c.strip() for c in (text("Caveats") or "").splitlines() if c.strip())
+    decision = text("Decision")
+    return FilledSignOff(_DECISION_WORDS.get(decision.lower(), decision) if decision else None,
+                         text("Name"), text("Role"), day, caveats)
 
 
 def verify_pack(path: Path) -> bool:

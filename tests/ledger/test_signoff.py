@@ -61,7 +61,7 @@ def test_bad_sign_off_requests(signed_run: dict[str, Path], tmp_path: Path, cli:
     res = cli("signoff", "--pack", signed_run["pack"], "--decision", "maybe", "--name", "A", "--role", "B")
     assert res.exit_code == 2 and "approve, caveats, reject" in res.stderr
     res = cli("signoff", "--pack", signed_run["pack"])
-    assert res.exit_code == 2 and "missing --decision, --name, --role" in res.stderr
+    assert res.exit_code == 2 and "give --decision, --name and --role" in res.stderr
     other = tmp_path / "other.xlsx"
     other.write_bytes(b"not written by recon")
     res = _sign(cli, other)
