@@ -138,6 +138,9 @@ def validate_tables(
         parts = [p for p in parts if p.height]
         if parts:
             found += _to_findings(TABLES[tid], extract.tables[tid], pl.concat(parts), rules, teams)
+    gap = extract.month_gap(month)
+    if gap is not None:
+        found.append(Finding("VAL023", rules.severity("VAL023"), "MHS201CareContact", None, "CareContDate", gap))
     unique: dict[tuple[str, str, str | None, str | None, str], Finding] = {}
     for f in found:  # duplicate-key rows would otherwise repeat the same finding
         unique.setdefault((f.rule_id, f.table, f.key, f.column, f.message), f)

@@ -102,3 +102,18 @@ def test_identifying_values_never_printed(tmp_path):
     assert result.exit_code == 2
     assert "PersonBirthDate" in result.stderr
     assert "May 2031" not in result.stdout + result.stderr
+
+
+def test_a_month_without_activity_is_a_warning_in_validate_and_a_note_in_measures():
+    """All-zero figures for a month the extract does not cover must not pass silently."""
+    from pathlib import Path
+
+    sample = Path(__file__).resolve().parents[1] / "sample_data" / "mhsds"
+    res = CliRunner().invoke(app, ["validate", "--month", "2025-09", "--epr", str(sample), "--json", "--no-ledger"])
+    found = [f for f in json.loads(res.stdout)["findings"] if f["rule_id"] == "VAL023"]
+    assert len(found) == 1 and found[0]["severity"] == "warning" and "2023-09 to 2024-09" in found[0]["message"]
+    res = CliRunner().invoke(app, ["measures", "--month", "2025-09", "--epr", str(sample), "--json", "--no-ledger"])
+    assert res.exit_code == 0
+    assert "is this the right month?" in json.loads(res.stdout)["notes"][0]
+    res = CliRunner().invoke(app, ["measures", "--month", "2024-09", "--epr", str(sample), "--json", "--no-ledger"])
+    assert "notes" not in json.loads(res.stdout)

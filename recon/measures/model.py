@@ -55,6 +55,7 @@ class MeasuresResult:
     month: Month
     values: tuple[MeasureValue, ...]
     details: Mapping[str, pl.DataFrame] = field(default_factory=lambda: MappingProxyType({}))
+    notes: tuple[str, ...] = ()  # e.g. no activity dated in the month
 
     def get(self, measure_id: str, breakdown: str | None = None, level: str | None = None) -> MeasureValue | None:
         for v in self.values:
@@ -71,8 +72,11 @@ class MeasuresResult:
         return tuple(v for v in self.values if v.breakdown is None)
 
     def to_json_dict(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "provider": self.provider,
             "month": str(self.month),
             "measures": [v.to_json_dict() for v in self.values],
         }
+        if self.notes:
+            out["notes"] = list(self.notes)
+        return out

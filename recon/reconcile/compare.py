@@ -287,7 +287,7 @@ def judge_published(
                 note = "" if float(v) == p else f" rounds to {text}"
                 return Verdict(ComparisonStatus.CONSISTENT, 0.0, f"local {_fmt(v)}{note}, as published")
             local_text = f"local {_fmt(v)} (published as {text})"
-    diff = p - float(v)
+    diff = round(p - float(v), 6)  # both sides have few decimals: drop float noise (-4.699999999999999)
     if tolerance.allows(diff, p):
         return Verdict(ComparisonStatus.WITHIN_TOLERANCE, diff,
                        f"published {_fmt(p)}, {local_text}: difference {diff:+g} is within "
@@ -305,7 +305,7 @@ def judge_extract(local: MeasureValue, extract: MeasureValue, *, tolerance: Tole
     if a is None or b is None:
         return Verdict(ComparisonStatus.DISCREPANCY, None,
                        f"extract {_fmt(b)}, local {_fmt(a)}: one source cannot compute it", tolerance)
-    diff = float(b) - float(a)
+    diff = round(float(b) - float(a), 6)
     if diff == 0:
         return Verdict(ComparisonStatus.CONSISTENT, 0.0, "the extract gives the same value")
     status = ComparisonStatus.WITHIN_TOLERANCE if tolerance.allows(diff, float(b)) else ComparisonStatus.DISCREPANCY

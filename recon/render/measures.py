@@ -52,3 +52,5 @@ def render_measures(result: MeasuresResult, console: Console) -> None:
             style="dim",
         )
     )
+    for note in result.notes:
+        console.print(Text(f"warning: {note}", style="bold yellow"))

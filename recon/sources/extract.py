@@ -15,6 +15,7 @@ import polars as pl
 
 from recon.errors import InputError, MissingInputError
 from recon.findings import Finding
+from recon.months import Month
 from recon.schemas import rule_severity
 from recon.sources.convert import to_canonical
 from recon.sources.mapping import Mapping, TableMapping, load_mapping
@@ -84,6 +85,19 @@ class Extract:
 
     def rows(self, table_id: str) -> int:
         return self.tables[table_id].height
+
+    def month_gap(self, month: Month) -> str | None:
+        """A plain sentence when no care contact or indirect activity is dated in ``month``
+        (the usual cause: the wrong month asked for, or another month's extract), else None."""
+        dates = pl.concat([
+            self.tables["MHS201CareContact"].select(pl.col("CareContDate").alias("d")),
+            self.tables["MHS204IndirectActivity"].select(pl.col("IndirectActDate").alias("d")),
+        ]).get_column("d").drop_nulls()
+        if dates.is_between(month.start, month.end).any():
+            return None
+        span = (f"its activity runs {str(dates.min())[:7]} to {str(dates.max())[:7]}" if dates.len()
+                else "it holds no activity")
+        return f"no care contact or indirect activity is dated in {month} ({span}): is this the right month?"
 
 
 class _Source:

@@ -109,3 +109,12 @@ def test_a_file_without_its_header_row_echoes_no_data(extract_dir, table):
     assert "header row" in msg
     for value in ("9434765919", "2010-05-01", "P1", "C1", "2024-02-01"):
         assert value not in msg
+
+
+def test_month_gap_names_the_span_when_the_month_has_no_activity(extract_dir):
+    from recon.months import Month
+
+    e = load_extract(extract_dir)
+    assert e.month_gap(Month(2024, 2)) is None  # C1 is dated 2024-02-01
+    gap = e.month_gap(Month(2025, 9))
+    assert gap is not None and "2025-09" in gap and "2024-02 to 2024-03" in gap
