@@ -302,7 +302,17 @@ def history(
 ) -> None:
     """Trends from the run ledger: the latest run of each month (or every run with --runs)."""
     from recon.ledger import Ledger, load_history, recent_runs
+    from recon.measures import catalog
     from recon.render.history import render_history, render_runs
+
+    known = catalog().ids
+    for m in measure or ():
+        if m not in known:
+            import difflib
+
+            near = difflib.get_close_matches(m, known, n=3)
+            raise UsageError(f"--measure {m!r} is not a measure recon computes"
+                             + (f" (did you mean {', '.join(near)}?)" if near else "; see 'recon rules'"))
 
     with Ledger.open(_ledger_path(ledger, config), readonly=True) as led:
         if runs:

@@ -71,7 +71,11 @@ class VerifyReport:
 
     @property
     def exit_code(self) -> int:
-        return 1 if self.problems else 0
+        """1 for problems; 3 when the ledger holds no sign-off at all (nothing was verified: a
+        scheduled check pointed at the wrong ledger must not look healthy); else 0."""
+        if self.problems:
+            return 1
+        return 3 if self.chain_length == 0 else 0
 
     def to_json_dict(self) -> dict[str, Any]:
         return {

@@ -65,6 +65,9 @@ def render_signoff(s: SignOff, console: Console) -> None:
 
 
 def render_verify(report: VerifyReport, console: Console) -> None:
+    if not report.problems and report.chain_length == 0:
+        console.print(f"Nothing verified: ledger {report.ledger} holds no sign-off.", markup=False, soft_wrap=True)
+        return
     if not report.problems:
         console.print(f"OK: {len(report.checked)} sign-off(s) checked, chain of {report.chain_length} intact; "
                       "packs and inputs unchanged.", markup=False, soft_wrap=True)

@@ -160,3 +160,16 @@ def test_deleted_row_and_dropped_triggers_are_reported(signed_run: dict[str, Pat
     assert res.exit_code == 1
     kinds = [(p["kind"], p["seq"]) for p in json.loads(res.stdout)["problems"]]
     assert kinds == [("triggers", None), ("chain", 2), ("chain", 3)]
+
+
+def test_verify_with_no_sign_off_at_all_is_exit_3_not_ok(ledger_path: Path, cli: Any) -> None:
+    """A scheduled `signoff verify` pointed at the wrong (empty) ledger must not look healthy."""
+    Ledger.open(ledger_path).close()
+    res = cli("signoff", "verify")
+    assert res.exit_code == 3 and "holds no sign-off" in res.stdout
+
+
+def test_history_refuses_an_unknown_measure_with_a_suggestion(ledger_path: Path, cli: Any) -> None:
+    Ledger.open(ledger_path).close()
+    res = cli("history", "--measure", "MHS9")
+    assert res.exit_code == 2 and "did you mean MHS95" in res.stderr
