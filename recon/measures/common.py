@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from decimal import ROUND_HALF_UP, Decimal
 
 import polars as pl
 
@@ -100,13 +99,6 @@ def open_during(start: dt.date, end: dt.date) -> pl.Expr:
     return (pl.col("ReferralRequestReceivedDate") <= end) & (
         pl.col("ServDischDate").is_null() | (pl.col("ServDischDate") >= start)
     )
-
-
-def percent(numerator: int, denominator: int) -> float | None:
-    """Percentage rounded to one decimal, halves away from zero; None when the denominator is 0."""
-    if denominator == 0:
-        return None
-    return float((Decimal(numerator) * 100 / Decimal(denominator)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -14,7 +14,6 @@ import polars as pl
 
 from recon.codes import Codes
 from recon.config import ProviderSettings
-from recon.measures.common import percent
 from recon.measures.model import MeasureValue
 from recon.measures.outcomes import (
     FEWER_THAN_TWO,
@@ -26,6 +25,7 @@ from recon.measures.outcomes import (
     prepare,
 )
 from recon.months import Month
+from recon.rounding import percent
 
 MEASURES = ("RECON_CGAS_ANY", "RECON_CGAS_PAIRED", "RECON_GBO_ANY", "RECON_GBO_PAIRED", "RECON_CHIESQ_ANY")
 _FLAG = {

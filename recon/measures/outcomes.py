@@ -28,9 +28,10 @@ import polars as pl
 from recon.codes import RULES_DIR, Codes, assessment_tools, rcads_norms
 from recon.config import ProviderSettings
 from recon.errors import RulesError
-from recon.measures.common import age_at, percent, qualifying_activities
+from recon.measures.common import age_at, qualifying_activities
 from recon.measures.model import MeasureValue
 from recon.months import Month
+from recon.rounding import percent
 
 SID = "ServiceRequestId"
 TEAM = "UniqCareProfTeamLocalID"

@@ -45,7 +45,6 @@ from recon.pack.privacy import (
     clean_text,
     mask_nhs_number,
     mask_text,
-    round5,
     suppress_count,
 )
 from recon.reconcile.model import (
@@ -55,6 +54,7 @@ from recon.reconcile.model import (
     ReconcileResult,
     RecordClass,
 )
+from recon.rounding import round5
 from recon.spc import RULE_LABEL, analyse
 
 # Presentation groups of measure ids (layout, not rules): which sheet shows which measure.

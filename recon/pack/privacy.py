@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import re
-from decimal import ROUND_HALF_UP, Decimal
 
+from recon.rounding import SUPPRESSED, SUPPRESSION_LIMIT, round5
 from recon.tables import TABLES
-
-SUPPRESSED = "*"
 
 # Text starting with one of these could be taken for a formula by a spreadsheet (CSV/formula
 # injection); such cells are always written as text with Excel's quote prefix.
@@ -53,17 +51,11 @@ def mask_text(text: str) -> str:
     return _NHS_IN_TEXT.sub(repl, text)
 
 
-def round5(n: float) -> int:
-    """Nearest multiple of 5, halves away from zero (the national rounding)."""
-    q = (Decimal(str(abs(n))) / 5).quantize(Decimal(1), rounding=ROUND_HALF_UP) * 5
-    return int(q) if n >= 0 else -int(q)
-
-
 def suppress_count(n: int | float | None) -> int | float | str | None:
     """National rule below England level: 0-4 -> '*', every other count to the nearest 5."""
     if n is None:
         return None
-    if 0 <= n < 5:
+    if 0 <= n < SUPPRESSION_LIMIT:
         return SUPPRESSED
     return round5(n)
 

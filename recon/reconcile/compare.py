@@ -28,7 +28,6 @@ from __future__ import annotations
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
@@ -40,9 +39,9 @@ from recon.errors import RulesError
 from recon.findings import Severity
 from recon.measures.model import MeasuresResult, MeasureValue
 from recon.reconcile.model import Comparison, ComparisonStatus
+from recon.rounding import SUPPRESSION_LIMIT, round5, round_half_away, suppressed_text
 
 Kind = Literal["count", "percentage"]
-SUPPRESSION_LIMIT = 5
 
 # Worst first (for renderers that want one verdict per measure across sources).
 _RANK = {
@@ -56,22 +55,6 @@ _RANK = {
 
 # --------------------------------------------------------------------------------------------
 # Rounding
-
-
-def round_half_away(x: float | int, ndigits: int = 0) -> float:
-    """Round halves away from zero (12.5 -> 13, -12.5 -> -13), exactly, via Decimal."""
-    q = Decimal(1).scaleb(-ndigits)
-    return float(Decimal(str(x)).quantize(q, rounding=ROUND_HALF_UP))
-
-
-def round5(x: float | int) -> int:
-    """Nearest multiple of 5, halves away from zero: 12 -> 10, 12.5 -> 15, 17.5 -> 20."""
-    return int((Decimal(str(x)) / Decimal(5)).quantize(Decimal(1), rounding=ROUND_HALF_UP) * 5)
-
-
-def suppressed_text(x: float | int) -> str:
-    """How NHS England would publish a provider-level count: '*' for 0-4, else rounded to 5."""
-    return "*" if x < SUPPRESSION_LIMIT else str(round5(x))
 
 
 def decimals_of(text: str) -> int:

@@ -17,6 +17,7 @@ from typing import Any
 import polars as pl
 
 from recon.months import Month
+from recon.rounding import round5
 from recon.sample.generate import build_tables, write_csv, write_tables
 from recon.sample.plant import (
     NBSP_PERSON_INDEX,
@@ -78,7 +79,7 @@ def _published(extract: Tables, end_month: Month, provider: str, seed: int, mani
                local: Tables) -> dict[str, bytes]:
     from recon.config import ProviderSettings
     from recon.measures import catalog, compute_measures
-    from recon.sample.published import MeasureInfo, extra_row, measure_rows, round5, to_csv
+    from recon.sample.published import MeasureInfo, extra_row, measure_rows, to_csv
 
     settings = ProviderSettings(ods=provider)
     cat = catalog()
@@ -153,7 +154,6 @@ def _tolerance(measure_id: str, percentage: bool) -> tuple[float, float]:
 
 def expected_status(local: Any, published: str | None, measure_id: str, percentage: bool) -> str:
     """The comparison status measures.md prescribes, worked out independently of recon.reconcile."""
-    from recon.sample.published import round5
 
     if published is None:
         return "missing_published"

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import csv
 import io
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -18,6 +17,7 @@ import numpy as np
 
 from recon.measures.model import MeasuresResult, MeasureValue
 from recon.months import Month
+from recon.rounding import suppressed_text
 
 COLUMNS = (
     "REPORTING_PERIOD_START", "REPORTING_PERIOD_END", "STATUS", "BREAKDOWN", "PRIMARY_LEVEL",
@@ -35,11 +35,6 @@ class MeasureInfo:
     period_months: int
 
 
-def round5(value: float) -> int:
-    """Nearest multiple of 5, halves away from zero (the national rounding)."""
-    return int(math.copysign(math.floor(abs(value) / 5 + 0.5) * 5, value))
-
-
 def suppressed(v: MeasureValue, percentage: bool) -> str:
     """The provider-level published text for one local value."""
     if percentage:
@@ -48,7 +43,7 @@ def suppressed(v: MeasureValue, percentage: bool) -> str:
         return f"{float(v.value):.1f}"
     if v.value is None:
         return ""
-    return "*" if v.value < 5 else str(round5(float(v.value)))
+    return suppressed_text(float(v.value))
 
 
 def _day(d: object) -> str:

@@ -16,9 +16,9 @@ from recon.codes import load_codes
 from recon.config import ProviderSettings
 from recon.errors import RulesError
 from recon.measures import MeasuresResult, catalog, compute_measures, run_measures
-from recon.measures.common import percent
 from recon.measures.engine import canonical_tables
 from recon.months import Month
+from recon.rounding import percent
 from recon.tables import TABLES
 from tests.measures.builders import contact, frames, person, referral
 

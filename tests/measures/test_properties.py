@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from recon.codes import load_codes
 from recon.config import ProviderSettings
 from recon.measures import completeness, outcomes
-from recon.measures.common import percent
+from recon.rounding import percent
 from tests.measures.builders import contact, person, referral, tables
 from tests.measures.outcome_builders import (
     CGAS,

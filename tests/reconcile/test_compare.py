@@ -19,11 +19,9 @@ from recon.reconcile.compare import (
     judge_extract,
     judge_published,
     load_tolerances,
-    round5,
-    round_half_away,
-    suppressed_text,
 )
 from recon.reconcile.model import ComparisonStatus as S
+from recon.rounding import round5, round_half_away, suppressed_text
 
 TOL = Tolerance("T1", absolute=2, relative=10.0, severity=Severity.ERROR, doc="test")
 EXACT = Tolerance("T0", absolute=0, relative=0, severity=Severity.ERROR, doc="test")

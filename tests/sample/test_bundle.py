@@ -13,7 +13,8 @@ from recon.codes import assessment_tools
 from recon.config import ProviderSettings
 from recon.measures import catalog, compute_measures
 from recon.months import Month
-from recon.sample.published import round5, suppressed
+from recon.rounding import round5
+from recon.sample.published import suppressed
 from recon.sources import load_extract
 from recon.tables import TABLES, key_expr
 
