@@ -177,7 +177,7 @@ def _team(team: str | None) -> str:
     return team if team else NO_TEAM
 
 
-def verdict(result: ReconcileResult) -> Verdict:
+def verdict(result: ReconcileResult, split_by_team: bool = False) -> Verdict:
     """The one line a CYP lead reads first."""
     to_fix = [e for e in result.exceptions if e.status != "accepted"]
     errors = sum(1 for e in to_fix if e.severity is Severity.ERROR)
@@ -188,7 +188,8 @@ def verdict(result: ReconcileResult) -> Verdict:
         return Verdict(
             "Fix before submitting", "status_bad",
             f"{n:,} error-level record problem(s) must be corrected in the source system before the extract "
-            "is submitted: see the Exceptions sheet (filter by Team).",
+            "is submitted: see " + ("your team's 'Fix' sheet." if split_by_team
+                                    else "the Exceptions sheet (filter by Team)."),
         )
     if discrepancies:
         return Verdict(
@@ -234,7 +235,7 @@ def team_sheet_names(exceptions: Sequence[ExceptionRecord]) -> dict[str, str]:
 
 def cover_sheet(result: ReconcileResult, opts: PackOptions, team_sheets: dict[str, str] | None) -> Sheet:
     g = Grid()
-    v = verdict(result)
+    v = verdict(result, opts.split_by_team)
     g.add(Styled(f"MHSDS CYP sign-off pack: {result.provider}, {result.month.label}", "title"))
     g.add(Styled("Children and young people's mental health measures, checked before submission", "subtitle"))
     g.blank()
@@ -307,9 +308,12 @@ def cover_sheet(result: ReconcileResult, opts: PackOptions, team_sheets: dict[st
     if not result.inputs:
         g.add("No input files recorded.")
     for i in result.inputs:
-        name = text(i.name, opts.identifiable) + (f" ({i.table})" if i.table else "")
+        # The file's own name fits the column; the full path follows the hash on the next line,
+        # which has empty cells to run into.
+        short = i.name.replace("\\", "/").rsplit("/", 1)[-1]
+        name = text(short, opts.identifiable) + (f" ({i.table})" if i.table else "")
         g.add(i.role, name, Styled(i.size, "count"), Styled(i.rows, "count") if i.rows is not None else None)
-        g.add(None, Styled(f"SHA-256 {i.sha256}", "mono"))
+        g.add(None, Styled(f"SHA-256 {i.sha256}  {text(i.name, opts.identifiable)}", "mono"))
     if result.notes:
         g.blank()
         g.add(Styled("Notes", "section"))
@@ -356,7 +360,7 @@ def _comparison_row(c: Comparison, pct: bool, opts: PackOptions) -> list[Any]:
         ComparisonStatus.DISCREPANCY: "bad" if c.severity is Severity.ERROR else "warn",
     }.get(c.overall_status, "neutral")
     return [
-        c.id, text(c.name, True), cells_local, cells_extract, published, cells_diff,
+        Styled(c.id, "top"), Styled(text(c.name, True), "wrap"), cells_local, cells_extract, published, cells_diff,
         Styled(text(c.tolerance, True), "center"), Styled(STATUS_TEXT[c.overall_status], status_style),
         Styled(text(c.explanation, True), "wrap"),
     ]
@@ -372,13 +376,19 @@ def summary_sheet(result: ReconcileResult, opts: PackOptions) -> Sheet:
     header = g.add(*(_hdr(h) for h in (
         "ID", "Measure", "Local", "Extract", "Published", "Difference", "Tolerance", "Status", "Explanation",
     )))
+    heights: dict[int, float] = {header: 30}
     for c in result.comparisons:
-        g.add(*_comparison_row(c, _is_pct(result, c.id), opts))
+        row = g.add(*_comparison_row(c, _is_pct(result, c.id), opts))
+        # Wrapped text does not grow its row by itself in every spreadsheet (LibreOffice keeps
+        # the default height): size each row for its explanation (col I) and name (col B).
+        lines = max(math.ceil(len(c.explanation) / 88), math.ceil(len(c.name) / 44), 1)
+        if lines > 1:
+            heights[row] = 15.0 * lines
     last = max(g.next_row - 1, header + 1)
     return Sheet(
         "Summary", g.rows,
         widths={1: 19, 2: 40, 3: 11, 4: 11, 5: 11, 6: 11, 7: 16, 8: 17, 9: 70},
-        heights={header: 30}, freeze=f"C{header + 1}", autofilter=f"A{header}:I{last}",
+        heights=heights, freeze=f"C{header + 1}", autofilter=f"A{header}:I{last}",
         print_title_rows=f"{header}:{header}",
     )
 

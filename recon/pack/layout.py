@@ -72,6 +72,7 @@ STYLES: dict[str, Style] = {
     "label": Style(bold=True),
     "text": Style(),
     "wrap": Style(wrap=True),
+    "top": Style(),  # plain text, top-aligned like its wrapped neighbours
     "count": Style(number_format=FORMAT_COUNT),
     "count1": Style(number_format="#,##0.0"),
     "count_left": Style(number_format=FORMAT_COUNT, align="left"),

@@ -93,7 +93,7 @@ def test_cover_status_counts_and_days_left(tmp_path: Path) -> None:
     assert row_with(rows, "T01")[1:8] == ("Exceptions", 1, 1, 0, 2, 0, 0)
     assert row_with(rows, "recon version")[1] == "0.1.0"
     assert row_with(rows, "published")[1:4] == ("MHSDS Data_SepPrf_2024.csv", 999999, 40000)
-    assert ("SHA-256 " + "c" * 64) in [r[1] for r in rows if len(r) > 1]
+    assert any(str(r[1]).startswith("SHA-256 " + "c" * 64) for r in rows if len(r) > 1)
 
     no_errors = tuple(e for e in exceptions() if e.severity is not Severity.ERROR)
     rows = cells(write_pack(make_result(no_errors), tmp_path / "q.xlsx", OPTIONS).path, "Cover")
