@@ -49,21 +49,22 @@ class RawTable:
 _FIELD_EDGES = np.array([ord(","), ord("\n"), ord("\r"), ord('"')], dtype=np.uint8)
 
 
-def _needs_trim(window: bytes) -> bool:
+def _needs_trim(window: bytes, *, at_start: bool = False) -> bool:
     """Does any field start or end with a blank, or is any quoted field empty?
 
-    Clean extracts have no tab and few spaces, so the memchr tests settle almost every chunk;
-    only a chunk holding spaces gets the vectorised neighbour check.
+    Clean extracts have no tab, no quote and few spaces, so one-byte (memchr) tests settle
+    almost every chunk; only a chunk holding spaces gets the vectorised neighbour check. A
+    space on a chunk's edge is judged by the caller's small window across the boundary.
     """
-    if b"\t" in window or b'""' in window:
+    if b"\t" in window or (b'"' in window and b'""' in window):
         return True
     if b" " not in window:
         return False
     a = np.frombuffer(window, dtype=np.uint8)
     spaces = np.flatnonzero(a == 32)
-    before = a[np.maximum(spaces - 1, 0)]
-    after = a[np.minimum(spaces + 1, a.size - 1)]
-    return bool(np.isin(before, _FIELD_EDGES).any() or np.isin(after, _FIELD_EDGES).any() or spaces[0] == 0)
+    inner = spaces[(spaces > 0) & (spaces < a.size - 1)]
+    edge = bool(np.isin(a[inner - 1], _FIELD_EDGES).any() or np.isin(a[inner + 1], _FIELD_EDGES).any())
+    return edge or (at_start and spaces[0] == 0)
 
 
 def _scan(path: Path | None, data: bytes | None) -> tuple[bool, bool]:
@@ -95,7 +96,9 @@ def _scan(path: Path | None, data: bytes | None) -> tuple[bool, bool]:
                 if not chunk:
                     break
             if not padded:
-                padded = _needs_trim(prev[-1:] + chunk)
+                first = fh is None or fh.tell() == len(chunk)
+                padded = _needs_trim(chunk, at_start=first) or (
+                    not first and _needs_trim(prev[-2:] + chunk[:2]))
             prev = chunk
             if utf8 and not (chunk.isascii() and not decoder.getstate()[0]):
                 try:

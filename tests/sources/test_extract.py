@@ -118,3 +118,21 @@ def test_month_gap_names_the_span_when_the_month_has_no_activity(extract_dir):
     assert e.month_gap(Month(2024, 2)) is None  # C1 is dated 2024-02-01
     gap = e.month_gap(Month(2025, 9))
     assert gap is not None and "2025-09" in gap and "2024-02 to 2024-03" in gap
+
+
+@pytest.mark.parametrize("chunk", [2, 3, 5, 1 << 24])
+def test_padding_scan_sees_blanks_across_chunk_boundaries(tmp_path, monkeypatch, chunk):
+    """Whitespace trimming is skipped when the byte scan finds no padded field, so the scan must
+    not miss one that straddles two read chunks."""
+    import recon.sources.text as text
+
+    monkeypatch.setattr(text, "_CHUNK", chunk)
+    cases = {
+        b"a,b\n1,2\n": False, b"a,b\n1,RV1 3TW\n": False, b"a,b\n1, 2\n": True, b"a,b\n 1,2\n": True,
+        b"a,b\n1,x \n": True, b'a,""\n': True, b"a\tb\n": True, b" a,b\n": True, b"a,b\n1,2 ": True,
+    }
+    path = tmp_path / "x.csv"
+    for data, padded in cases.items():
+        path.write_bytes(data)
+        assert text._scan(path, None)[1] is padded, data
+        assert text._scan(None, data)[1] is padded, data
