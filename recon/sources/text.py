@@ -64,7 +64,7 @@ def _needs_trim(window: bytes, *, at_start: bool = False) -> bool:
     spaces = np.flatnonzero(a == 32)
     inner = spaces[(spaces > 0) & (spaces < a.size - 1)]
     edge = bool(np.isin(a[inner - 1], _FIELD_EDGES).any() or np.isin(a[inner + 1], _FIELD_EDGES).any())
-    return edge or (at_start and spaces[0] == 0)
+    return edge or bool(at_start and spaces[0] == 0)
 
 
 def _scan(path: Path | None, data: bytes | None) -> tuple[bool, bool]:
