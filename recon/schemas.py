@@ -23,6 +23,7 @@ from recon.codes import RULES_DIR, Codes, assessment_tools, load_codes
 from recon.errors import RulesError
 from recon.findings import Severity
 from recon.months import Month
+from recon.nhs_number import valid_expr
 from recon.tables import Kind, Table
 
 if TYPE_CHECKING:
@@ -148,14 +149,9 @@ def rule_severity(rule_id: str) -> Severity:
 
 
 def nhs_number_check_ok(col: pl.Expr) -> pl.Expr:
-    """Modulus-11 check of a 10-digit NHS number (mhsds.md §2); True for nulls and non-10-digit
-    text (those are the format rule's business). Vectorised: no Python per row."""
-    digits = [col.str.slice(i, 1).cast(pl.Int32, strict=False) for i in range(10)]
-    total = pl.sum_horizontal([d * (10 - i) for i, d in enumerate(digits[:9])])
-    check = 11 - (total % 11)
-    expected = pl.when(check == 11).then(0).otherwise(check)
-    good = (check != 10) & (expected == digits[9])
-    return col.is_null() | ~col.str.contains(NHS_NUMBER_FORMAT) | good
+    """Modulus-11 check (recon.nhs_number); True for nulls and non-10-digit text (those are the
+    format rule's business)."""
+    return col.is_null() | ~col.str.contains(NHS_NUMBER_FORMAT) | valid_expr(col)
 
 
 def date_upper_bound(kind: Kind, month: Month) -> dt.date | dt.datetime:

@@ -17,6 +17,7 @@ from recon.codes import Codes
 from recon.config import ProviderSettings
 from recon.measures.model import MeasureValue
 from recon.months import Month
+from recon.nhs_number import valid_expr
 from recon.tables import MPI, REFERRAL, TABLES
 
 UNKNOWN_TEAM = "UNKNOWN"  # level used for records with no team (the published files' word for it)
@@ -126,18 +127,6 @@ def table(tables: Mapping[str, pl.LazyFrame], table_id: str) -> pl.LazyFrame:
     return TABLES[table_id].empty().lazy() if lf is None else lf
 
 
-def valid_nhs_number(nhs: pl.Expr) -> pl.Expr:
-    """True when the NHS number (spaces/hyphens ignored) is 10 digits with a valid modulus-11
-    check digit (weights 10..2; check = 11 - sum mod 11; 11 means 0; 10 is never valid)."""
-    s = nhs.str.replace_all(r"[\s-]", "")
-    digit = [s.str.slice(i, 1).cast(pl.Int32, strict=False) for i in range(10)]
-    total = digit[0] * 10
-    for i in range(1, 9):
-        total = total + digit[i] * (10 - i)
-    check = (11 - total % 11) % 11  # 11 -> 0; 10 stays 10 and matches no digit
-    return (s.str.contains(r"^\d{10}$") & (check == digit[9])).fill_null(False)
-
-
 def person_key(settings: ProviderSettings) -> pl.Expr:
     """The key people are counted by (needs ``LocalPatientId`` and ``NHSNumber``).
 
@@ -150,7 +139,7 @@ def person_key(settings: ProviderSettings) -> pl.Expr:
         return pl.col("LocalPatientId")
     nhs = pl.col("NHSNumber").str.replace_all(r"[\s-]", "")
     return (
-        pl.when(valid_nhs_number(pl.col("NHSNumber")))
+        pl.when(valid_expr(pl.col("NHSNumber")))
         .then(pl.lit("N:") + nhs)
         .otherwise(pl.lit("L:") + pl.col("LocalPatientId"))
     )

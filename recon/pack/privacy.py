@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from recon.nhs_number import is_valid
 from recon.rounding import SUPPRESSED, SUPPRESSION_LIMIT, round5
 from recon.tables import TABLES
 
@@ -17,18 +18,8 @@ IDENTIFYING_COLUMNS = frozenset(
 ) | {"PersonBirthDate", "Postcode", "PostcodeOfUsualAddress", "GivenName", "FamilyName", "PersonName"}
 
 _NHS_IN_TEXT = re.compile(r"(?<![\d*])(\d{3})([ -]?)(\d{3})\2(\d{4})(?!\d)")
-_WEIGHTS = (10, 9, 8, 7, 6, 5, 4, 3, 2)
 # Characters an XML 1.0 document cannot hold (control characters, lone surrogates, U+FFFE/F).
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
-
-
-def is_valid_nhs_number(digits: str) -> bool:
-    """Ten digits whose last is the modulus-11 check digit of the first nine."""
-    if len(digits) != 10 or not digits.isdigit():
-        return False
-    check = 11 - sum(int(d) * w for d, w in zip(digits, _WEIGHTS, strict=False)) % 11
-    check = 0 if check == 11 else check
-    return check != 10 and check == int(digits[9])
 
 
 def mask_nhs_number(value: str | None) -> str | None:
@@ -46,7 +37,7 @@ def mask_text(text: str) -> str:
 
     def repl(m: re.Match[str]) -> str:
         digits = m.group(1) + m.group(3) + m.group(4)
-        return f"*** *** {m.group(4)}" if is_valid_nhs_number(digits) else m.group(0)
+        return f"*** *** {m.group(4)}" if is_valid(digits) else m.group(0)
 
     return _NHS_IN_TEXT.sub(repl, text)
 

@@ -16,8 +16,9 @@ from hypothesis import strategies as st
 from recon.codes import load_codes
 from recon.config import ProviderSettings
 from recon.measures import access
-from recon.measures.common import UNKNOWN_TEAM, valid_nhs_number
+from recon.measures.common import UNKNOWN_TEAM
 from recon.months import Month
+from recon.nhs_number import valid_expr as valid_nhs_number
 from tests.measures.builders import (
     breakdown_values,
     contact,
