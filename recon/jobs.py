@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import inspect
 import time
 import uuid
 from collections.abc import Callable, Mapping
@@ -233,17 +232,6 @@ def _inputs(run: ResolvedRun) -> tuple[InputFile, ...]:
     return tuple(out)
 
 
-def _call(fn: Callable[..., Any], *args: Any, steps: Steps | None = None, **kwargs: Any) -> Any:
-    """Hand our progress callback to library functions that accept one."""
-    if steps is not None:
-        try:
-            if "progress" in inspect.signature(fn).parameters:
-                kwargs["progress"] = steps.callback
-        except (TypeError, ValueError):
-            pass
-    return fn(*args, **kwargs)
-
-
 def _values(result: Any, source: str) -> list[ValueRow]:
     return [ValueRow(v.id, source, v.value, v.breakdown, v.level, v.numerator, v.denominator) for v in result.values]
 
@@ -266,7 +254,7 @@ def _reconcile(run: ResolvedRun, ledger: Ledger | None, run_id: str, steps: Step
         t0 = time.monotonic()
         steps.step("reconcile")
         assert run.epr is not None
-        result = _call(run_reconcile, run.month, run.epr, steps=steps, extract=run.extract,
+        result = run_reconcile(run.month, run.epr, progress=steps.callback, extract=run.extract,
                        published=run.published, mapping=run.mapping, status=run.status, settings=run.settings)
         provider = result.provider
         if ledger is not None and result.exceptions:
@@ -414,7 +402,7 @@ def _measures(run: ResolvedRun, ledger: Ledger | None, run_id: str, steps: Steps
     started = now_utc()
     steps.step("measures")
     assert run.epr is not None
-    result = _call(run_measures, run.epr, run.month, steps=steps, mapping=run.mapping, settings=run.settings)
+    result = run_measures(run.epr, run.month, mapping=run.mapping, settings=run.settings)
     record = RunRecord(run_id, "measures", result.provider, run.month, started, now_utc(), 0, __version__,
                        rules_version(), inputs=_inputs(run), values=tuple(_values(result, "local")))
     _commit(ledger, record, [])
@@ -434,7 +422,7 @@ def _validate(run: ResolvedRun, ledger: Ledger | None, run_id: str, steps: Steps
     started = now_utc()
     steps.step("validate")
     assert run.epr is not None
-    report = _call(validate_extract, run.epr, run.month, steps=steps, mapping=run.mapping, settings=run.settings)
+    report = validate_extract(run.epr, run.month, mapping=run.mapping, settings=run.settings)
     exit_code = int(report.exit_code)
     record = RunRecord(run_id, "validate", getattr(report, "provider", None) or run.settings.ods, run.month,
                        started, now_utc(), exit_code, __version__, rules_version(),

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from recon.cli import app
 from recon.errors import LedgerError
-from recon.jobs import RunOptions, _call, measures_job, reconcile_job, validate_job
+from recon.jobs import RunOptions, measures_job, reconcile_job, validate_job
 from recon.ledger import Ledger
 from recon.runctl import Steps, progress_enabled
 from tests.ledger import standins
@@ -79,23 +79,20 @@ def test_corrupt_ledger_is_found_before_any_work(tmp_path: Path, ledger_path: Pa
     assert ledger_path.read_bytes() == b"garbage" * 100
 
 
-def test_progress_callback_is_handed_to_functions_that_take_one() -> None:
+def test_progress_callback_is_handed_to_the_reconciliation(tmp_path: Path, ledger_path: Path,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """The job's progress steps include the ones run_reconcile reports (load, ...)."""
+    standins.install(lambda obj, name, value: monkeypatch.setattr(obj, name, value, raising=False))
     seen: list[str] = []
-
-    def with_progress(x: int, *, progress: Any = None) -> int:
-        progress("load")
-        return x
-
-    def without(x: int) -> int:
-        return x
 
     class Recording(Steps):
         def step(self, name: str) -> None:
             seen.append(name)
 
-    assert _call(with_progress, 1, steps=Recording(False)) == 1
-    assert _call(without, 2, steps=Recording(False)) == 2
-    assert seen == ["load"]
+    epr = standins.write_epr(tmp_path / "epr")
+    outcome = reconcile_job(RunOptions(month="2024-09", epr=epr), steps=Recording(False))
+    assert outcome.exit_code == 0  # the stand-in's default: no discrepancy
+    assert seen[:2] == ["reconcile", "load"]
     assert progress_enabled(quiet=False, as_json=False) is False  # pytest is not a terminal
 
 
@@ -122,7 +119,7 @@ def test_contract_commands_work_without_config(ledger_path: Path) -> None:
     assert {"provider", "month", "measures"} <= set(json.loads(res.stdout))
     assert res.stderr == ""  # no progress bar, no colour off a terminal
     res = cli("validate", "--month", "2024-09", "--epr", SAMPLE / "mhsds")
-    assert res.exit_code in (0, 1) and "\x1b[" not in res.stdout + res.stderr
+    assert res.exit_code == 1 and "\x1b[" not in res.stdout + res.stderr  # planted errors
     res = cli("validate", "--month", "2024-09", "--epr", SAMPLE / "mhsds", "--quiet")
     assert res.stdout == ""
 

@@ -31,7 +31,10 @@ def write_epr(folder: Path, *, provider: str = "RXX", values: dict[str, float] |
 
 
 def fake_run_reconcile(month: Month, epr: Path, *, extract: Path | None = None, published: Path | None = None,
-                       mapping: str | None = None, status: str | None = None, settings: Any = None) -> ReconcileResult:
+                       mapping: str | None = None, status: str | None = None, settings: Any = None,
+                       progress: Any = None) -> ReconcileResult:
+    if progress is not None:
+        progress("load")  # as the real one reports its steps
     spec = json.loads((Path(epr) / "standin.json").read_text(encoding="utf-8"))
     provider = settings.ods if settings is not None and settings.ods else spec["provider"]
     values = tuple(MeasureValue(k, v) for k, v in spec["values"].items())

@@ -99,5 +99,6 @@ def test_console_view(epr):
 
 def test_missing_extract_is_a_clean_error(tmp_path):
     result = run("--month", "2024-09", "--epr", str(tmp_path / "nowhere"), "--json")
-    assert result.exit_code in (2, 3)
+    assert result.exit_code == 3  # contract.md: an expected input is missing
+    assert "nowhere" in result.stderr
     assert "Traceback" not in result.stderr and result.stdout == ""
