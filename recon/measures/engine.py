@@ -7,13 +7,12 @@ and the pack read names and descriptions from it.
 
 from __future__ import annotations
 
-import importlib
 import tomllib
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from types import MappingProxyType, ModuleType
+from types import MappingProxyType
 from typing import Any
 
 import polars as pl
@@ -21,6 +20,7 @@ import polars as pl
 from recon.codes import RULES_DIR, Codes, load_codes
 from recon.config import ProviderSettings
 from recon.errors import RulesError
+from recon.measures import access, activity, completeness, outcomes
 from recon.measures.common import AGE_BAND, TEAM, age_band_labels, count_values, long_frame
 from recon.measures.model import MeasuresResult, MeasureValue
 from recon.months import Month
@@ -31,11 +31,6 @@ FAMILIES = ("access", "activity", "outcomes", "completeness")
 KINDS = ("count", "percentage")
 BREAKDOWNS = (TEAM, AGE_BAND)
 UNKNOWN_PROVIDER = "UNKNOWN"
-
-FamilyCompute = Callable[
-    [Mapping[str, pl.LazyFrame], Month, ProviderSettings, Codes],
-    tuple[list[MeasureValue], dict[str, pl.DataFrame]],
-]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -224,10 +219,6 @@ def _provider_from(frames: Mapping[str, pl.DataFrame | pl.LazyFrame]) -> str | N
 # Families
 
 
-def _family(name: str) -> ModuleType:
-    return importlib.import_module(f"recon.measures.{name}")
-
-
 def _check(values: list[MeasureValue], family: str, cat: Catalog) -> None:
     """A family must return each of its catalogue ids exactly once at provider level."""
     ids = [v.id for v in values if v.breakdown is None]
@@ -274,37 +265,28 @@ def compute_measures(
 
     values: list[MeasureValue] = []
     details: dict[str, pl.DataFrame] = {}
-    # Families that expose ``plan`` (lazy count frames in the long id/breakdown/level/value
-    # shape, and lazy details) are collected together so the scans they share run once; the
-    # others (percentages, their own collects) run through ``compute``.
-    # Outcomes and completeness share one preparation of the cohort and its assessments.
-    planned: list[tuple[str, list[pl.LazyFrame], dict[str, pl.LazyFrame]]] = []
-    outcome_frames: Any = None
-    for name in FAMILIES:
-        module = _family(name)
-        if hasattr(module, "plan"):
-            planned.append((name, *module.plan(tables, month, settings, codes)))
-            continue
-        if hasattr(module, "from_frames"):
-            if outcome_frames is None:
-                outcome_frames = _family("outcomes").prepare(tables, month, settings, codes)
-            family_values, family_details = module.from_frames(outcome_frames)
-        else:
-            compute: FamilyCompute = module.compute
-            family_values, family_details = compute(tables, month, settings, codes)
+    # Access and activity are lazy plans (long id/breakdown/level/value frames and lazy details)
+    # collected together, so the scans they share run once; outcomes and completeness share one
+    # preparation of the cohort and its assessments.
+    planned = [
+        ("access", *access.plan(tables, month, settings, codes)),
+        ("activity", *activity.plan(tables, month, settings, codes)),
+    ]
+    outcome_frames = outcomes.prepare(tables, month, settings, codes)
+    for name, from_frames in (("outcomes", outcomes.from_frames), ("completeness", completeness.from_frames)):
+        family_values, family_details = from_frames(outcome_frames)
         _check(family_values, name, cat)
         values.extend(family_values)
         details.update(family_details)
-    if planned:
-        plans = [long_frame(v) for _, v, _ in planned]
-        names = [n for _, _, d in planned for n in d]
-        plans += [d[n] for _, _, d in planned for n in d]
-        collected = pl.collect_all(plans)
-        for i, (name, _, _) in enumerate(planned):
-            family_values = count_values(collected[i])
-            _check(family_values, name, cat)
-            values.extend(family_values)
-        details.update(zip(names, collected[len(planned):], strict=True))
+    plans = [long_frame(v) for _, v, _ in planned]
+    names = [n for _, _, d in planned for n in d]
+    plans += [d[n] for _, _, d in planned for n in d]
+    collected = pl.collect_all(plans)
+    for i, (name, _, _) in enumerate(planned):
+        family_values = count_values(collected[i])
+        _check(family_values, name, cat)
+        values.extend(family_values)
+    details.update(zip(names, collected[len(planned):], strict=True))
 
     bands = age_band_labels(codes, codes.cyp_inclusive_max_age)
     ordered = tuple(sorted(values, key=lambda v: _sort_key(v, cat, bands)))
