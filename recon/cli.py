@@ -10,6 +10,7 @@ import datetime as dt
 import json
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -102,6 +103,16 @@ def _print_json(payload: dict[str, Any]) -> None:
     sys.stdout.write(json.dumps(payload, indent=2, default=str, ensure_ascii=False) + "\n")
 
 
+def _emit(
+    as_json: bool, payload: Callable[[], dict[str, Any]], render: Callable[[Console], None], *, quiet: bool = False
+) -> None:
+    """One result, two renderers: JSON on stdout for machines, rich for people, nothing with --quiet."""
+    if as_json:
+        _print_json(payload())
+    elif not quiet:
+        render(_console())
+
+
 def _steps(quiet: bool, as_json: bool) -> Any:
     """Progress bars only on a terminal, never with --quiet or --json."""
     from recon.runctl import Steps, progress_enabled
@@ -173,10 +184,7 @@ def validate(
                       no_ledger=no_ledger, log_file=log_file, quiet=quiet)
     with _steps(quiet, as_json) as steps:
         outcome = validate_job(opts, steps=steps)
-    if as_json:
-        _print_json(outcome.result.to_json_dict())
-    elif not quiet:
-        render_validation(outcome.result, _console())
+    _emit(as_json, outcome.result.to_json_dict, lambda c: render_validation(outcome.result, c), quiet=quiet)
     raise typer.Exit(outcome.exit_code)
 
 
@@ -203,10 +211,7 @@ def measures(
                       person_key=person_key, ledger=ledger, no_ledger=no_ledger, log_file=log_file, quiet=quiet)
     with _steps(quiet, as_json) as steps:
         outcome = measures_job(opts, steps=steps)
-    if as_json:
-        _print_json(outcome.result.to_json_dict())
-    elif not quiet:
-        render_measures(outcome.result, _console())
+    _emit(as_json, outcome.result.to_json_dict, lambda c: render_measures(outcome.result, c), quiet=quiet)
 
 
 @app.command()
@@ -222,10 +227,7 @@ def published(
     from recon.render.published import render_published
 
     selection = select_published(path, provider=provider, month=Month.parse(month) if month else None, status=status)
-    if as_json:
-        _print_json(selection.to_json_dict())
-    else:
-        render_published(selection, _console())
+    _emit(as_json, selection.to_json_dict, lambda c: render_published(selection, c))
 
 
 @app.command()
@@ -278,15 +280,15 @@ def reconcile(
     )
     with _steps(quiet, as_json) as steps:
         outcome = reconcile_job(opts, steps=steps)
-    if as_json:
-        from recon.reconcile import reconcile_json
+    from recon.reconcile import reconcile_json
 
-        _print_json(reconcile_json(outcome.result))
-    elif not quiet:
-        render_reconcile(outcome.result, _console())
+    def show(console: Console) -> None:
+        render_reconcile(outcome.result, console)
         if outcome.pack is not None:
-            _console().print(f"Sign-off pack: {outcome.pack.path} (fingerprint {outcome.pack.fingerprint[:16]})",
-                             markup=False)
+            console.print(f"Sign-off pack: {outcome.pack.path} (fingerprint {outcome.pack.fingerprint[:16]})",
+                          markup=False)
+
+    _emit(as_json, lambda: reconcile_json(outcome.result), show, quiet=quiet)
     raise typer.Exit(outcome.exit_code)
 
 
@@ -317,16 +319,10 @@ def history(
     with Ledger.open(_ledger_path(ledger, config), readonly=True) as led:
         if runs:
             rows = recent_runs(led, provider=provider or _config_ods(config), months=months)
-            if as_json:
-                _print_json({"runs": [r.__dict__ for r in rows]})
-            else:
-                render_runs(rows, _console())
+            _emit(as_json, lambda: {"runs": [r.__dict__ for r in rows]}, lambda c: render_runs(rows, c))
             return
         hist = load_history(led, provider=provider or _config_ods(config), measure_ids=measure or (), months=months)
-    if as_json:
-        _print_json(hist.to_json_dict())
-    else:
-        render_history(hist, _console())
+    _emit(as_json, hist.to_json_dict, lambda c: render_history(hist, c))
 
 
 @app.command()
@@ -348,10 +344,7 @@ def accept(
     with Ledger.open(_ledger_path(ledger, config)) as led:
         event = led.set_exception_status(exception_id, "accepted", reason=reason.strip(), by=by,
                                          provider=provider or _config_ods(config))
-    if as_json:
-        _print_json(event)
-    else:
-        render_accept(event, _console())
+    _emit(as_json, lambda: event, lambda c: render_accept(event, c))
 
 
 signoff_app = typer.Typer(
@@ -387,10 +380,7 @@ def signoff(
 
     with Ledger.open(_ledger_path(ledger, config)) as led:
         record = sign_off(led, pack, decision, name, role, caveat or ())
-    if as_json:
-        _print_json(record.to_json_dict())
-    else:
-        render_signoff(record, _console())
+    _emit(as_json, record.to_json_dict, lambda c: render_signoff(record, c))
 
 
 @signoff_app.command("verify")
@@ -407,10 +397,7 @@ def signoff_verify(
 
     with Ledger.open(_ledger_path(ledger, config), readonly=True) as led:
         report = verify(led, pack)
-    if as_json:
-        _print_json(report.to_json_dict())
-    else:
-        render_verify(report, _console())
+    _emit(as_json, report.to_json_dict, lambda c: render_verify(report, c))
     raise typer.Exit(report.exit_code)
 
 
@@ -427,10 +414,7 @@ def rules(
         catalog = tuple(r for r in catalog if r.id.lower() == rule_id.lower())
         if not catalog:
             raise UsageError(f"no rule {rule_id!r}; run 'recon rules' for the list")
-    if as_json:
-        _print_json({"rules": [r.to_json_dict() for r in catalog]})
-    else:
-        render_catalog(catalog, _console())
+    _emit(as_json, lambda: {"rules": [r.to_json_dict() for r in catalog]}, lambda c: render_catalog(catalog, c))
 
 
 def main() -> None:
