@@ -1,8 +1,8 @@
 """What the two reference implementations share: the spec's constants, the month window, file lookup.
 
 The code lists are restated here from shared/spec/measures.md and mhsds.md on purpose (not read
-through ``recon.codes``), so the references also check recon's ``rules/codes.toml``. Only the outcome
-tool table is read from ``rules/reference/assessment_tools.csv``: it is reference data, too big to restate.
+through ``recon.codes``), so the references also check recon's ``recon/rules/codes.toml``. Only the outcome
+tool table is read from ``recon/rules/reference/assessment_tools.csv``: it is reference data, too big to restate.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-TOOLS_CSV = ROOT / "rules" / "reference" / "assessment_tools.csv"
+TOOLS_CSV = ROOT / "recon" / "rules" / "reference" / "assessment_tools.csv"
 
 ATTENDED = ("5", "6")
 QUALIFYING_MECHANISMS = ("01", "02", "04", "11")

@@ -6,13 +6,14 @@ import datetime as dt
 import tomllib
 from dataclasses import dataclass
 from functools import lru_cache
+from importlib import resources
 from pathlib import Path
 
 import polars as pl
 
 from recon.errors import RulesError
 
-RULES_DIR = Path(__file__).resolve().parents[1] / "rules"
+RULES_DIR = Path(str(resources.files("recon") / "rules"))
 
 
 @dataclass(frozen=True)

@@ -27,13 +27,13 @@ from typing import Any
 
 import polars as pl
 
+from recon.codes import RULES_DIR
 from recon.errors import RulesError
 from recon.findings import Finding
 from recon.schemas import rule_severity
 from recon.sources.text import found_columns
 from recon.tables import TABLES, Table, key_expr
 
-RULES_DIR = Path(__file__).resolve().parents[2] / "rules"
 MAPPINGS_DIR = RULES_DIR / "mappings"
 
 
