@@ -87,6 +87,8 @@ MPI = Table(
         Column("EthnicCategory", C),
         Column("Postcode", T, identifying=True, aliases=("PostcodeOfUsualAddress",)),
         Column("OrgIDProv", C),
+        # ONS local authority district of residence (E... = England); optional, blank = unknown
+        Column("LADistrictAuth", C),
     ),
     key=("LocalPatientId",),
 )
@@ -136,6 +138,7 @@ INDIRECT = Table(
         Column("IndirectActDate", D, required=True),
         Column("IndirectActTime", TM),
         Column("DurationIndirectAct", N),
+        Column("IndActProcedure", T),  # SNOMED CT concept id, optionally ":" and a refinement
     ),
     key=("ServiceRequestId", "IndirectActDate", "IndirectActTime"),
     required=False,
@@ -161,6 +164,7 @@ ASSESS_ACTIVITY = Table(
         Column("CareContactId", T, required=True),
         Column("CodedAssToolType", C, required=True),
         Column("PersScore", T, required=True),
+        Column("CareActId", T),  # v6: the MHS202 care activity the score hangs from
     ),
     key=("CareContactId", "CodedAssToolType"),
     required=False,
@@ -189,9 +193,74 @@ TEAM = Table(
     required=False,
 )
 
+OTHER_SERVICE = Table(
+    "MHS102OtherServiceType",
+    "Other service or team types a referral was made to",
+    (
+        Column("ServiceRequestId", T, required=True),
+        Column("UniqOtherCareProfTeamLocalID", T, required=True),
+        Column("ServTeamTypeRefToMH", C),
+        Column("ReferClosureDate", D),
+        Column("ReferClosReason", C),
+        Column("ReferRejectionDate", D),
+        Column("ReferRejectReason", C),
+    ),
+    key=("ServiceRequestId", "UniqOtherCareProfTeamLocalID"),
+    required=False,
+)
+
+CARE_ACTIVITY = Table(
+    "MHS202CareActivity",
+    "Care activities within a care contact",
+    (
+        Column("CareActId", T, required=True),
+        Column("CareContactId", T, required=True),
+        Column("Procedure", T),  # SNOMED CT concept id, optionally ":" and a refinement
+    ),
+    key=("CareActId",),
+    required=False,
+)
+
+CARE_PLAN = Table(
+    "MHS008CarePlanType",
+    "Care plans",
+    (
+        Column("CarePlanID", T, required=True),
+        Column("LocalPatientId", T, required=True),
+        Column("CarePlanCreatDate", D),
+        Column("CarePlanLastUpdateDate", D),
+    ),
+    key=("CarePlanID",),
+    required=False,
+)
+
+CARE_PLAN_AGREEMENT = Table(
+    "MHS009CarePlanAgreement",
+    "Care plan agreements",
+    (
+        Column("CarePlanID", T, required=True),
+        Column("CarePlanAgreedDate", D),
+    ),
+    key=("CarePlanID", "CarePlanAgreedDate"),
+    required=False,
+)
+
 TABLES: dict[str, Table] = {
     t.id: t
-    for t in (MPI, REFERRAL, CARE_CONTACT, INDIRECT, ASSESS_REFERRAL, ASSESS_ACTIVITY, HOSP_SPELL, TEAM)
+    for t in (
+        MPI,
+        REFERRAL,
+        OTHER_SERVICE,
+        CARE_CONTACT,
+        CARE_ACTIVITY,
+        INDIRECT,
+        ASSESS_REFERRAL,
+        ASSESS_ACTIVITY,
+        HOSP_SPELL,
+        TEAM,
+        CARE_PLAN,
+        CARE_PLAN_AGREEMENT,
+    )
 }
 
 

@@ -336,8 +336,12 @@ def build_tables(
         "MHS501HospProvSpell": spells,
         "MHS902ServiceTeamDetails": teams,
     }
-    return {tid: frames[tid].select(pl.col(c.name).cast(c.kind.dtype) for c in TABLES[tid].columns)
-            for tid in TABLES}
+    # Every canonical table and column: a table or optional column the generator does not make
+    # is written empty (header only) or blank, as a provider's extract without it would be.
+    return {tid: frames[tid].select(pl.col(c.name).cast(c.kind.dtype) if c.name in frames[tid].columns
+                                    else pl.lit(None, dtype=c.kind.dtype).alias(c.name) for c in t.columns)
+            if tid in frames else t.empty()
+            for tid, t in TABLES.items()}
 
 
 def _assessments(
