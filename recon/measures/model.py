@@ -26,6 +26,9 @@ class MeasureValue:
     denominator: int | None = None
     breakdown: str | None = None  # None (provider), "Team", "Age band"
     level: str | None = None  # team id or age band label
+    # why ``value`` is None when the measure could not be computed at all (e.g. "not computed:
+    # needs the SNOMED CT refsets"); None when computed (a null value then means "no rows")
+    reason: str | None = None
 
     @property
     def is_percentage(self) -> bool:
@@ -39,6 +42,8 @@ class MeasureValue:
         if self.breakdown is not None:
             d["breakdown"] = self.breakdown
             d["level"] = self.level
+        if self.reason is not None:
+            d["reason"] = self.reason
         return d
 
 
