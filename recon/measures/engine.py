@@ -291,8 +291,9 @@ def compute_measures(
     bands = age_band_labels(codes, codes.cyp_inclusive_max_age)
     ordered = tuple(sorted(values, key=lambda v: _sort_key(v, cat, bands)))
     gap = source.month_gap(month) if isinstance(source, Extract) else None
+    notes = ((gap,) if gap else ()) + outcome_frames.notes
     return MeasuresResult(provider=provider, month=month, values=ordered, details=MappingProxyType(details),
-                          notes=(gap,) if gap else ())
+                          notes=notes)
 
 
 def run_measures(epr: Path, month: Month, *, mapping: str | None, settings: ProviderSettings) -> MeasuresResult:

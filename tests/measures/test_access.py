@@ -6,12 +6,8 @@ Reporting month M = 2024-09 unless stated: M.start 2024-09-01, M.end 2024-09-30;
 
 from __future__ import annotations
 
-import datetime as dt
-
 import polars as pl
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from recon.codes import load_codes
 from recon.config import ProviderSettings
