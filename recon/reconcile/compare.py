@@ -256,10 +256,11 @@ def judge_published(
         return Verdict(ComparisonStatus.DISCREPANCY, None,
                        f"published {_fmt(p)} but the local value cannot be computed (denominator 0)", tolerance)
     if kind == "percentage":
+        shown: float | None
         if exact:  # England rows: the unrounded local figure to the published precision
             raw = local.numerator * 100 / local.denominator if local.numerator is not None and local.denominator \
-                else (None if v is None else float(v))
-            shown = round_half_away(raw, decimals_of(published_text)) if raw is not None else None
+                else float(v)
+            shown = round_half_away(raw, decimals_of(published_text))
         else:
             shown = _shown_percent(local, decimals_of(published_text))
         big_enough = exact or local.numerator is None or local.numerator >= SUPPRESSION_LIMIT

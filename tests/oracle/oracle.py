@@ -16,8 +16,8 @@ reported per prefix (``""`` for an ordinary extract).
 from __future__ import annotations
 
 import calendar
-import io
 import datetime as dt
+import io
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
