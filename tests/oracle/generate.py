@@ -41,6 +41,13 @@ SCORES: dict[str, tuple[str, ...]] = {
     "12345": ("5",),
 }
 CODES = tuple(SCORES)
+#: (code, first, last) at a threshold in float32: ORS 10.2 -> 16.8 is 6.5999994 < 6.6 (no
+#: change); GBO 1.2 -> 4.2 is 2.9999998 < 3, 1.3 -> 4.3 is 3.0000002 >= 3; RCADS T-scores.
+EDGE_PAIRS = (
+    (ORS, "10.2", "16.8"), (ORS, "16.8", "10.2"), (ORS, "10.1", "16.8"), (GBO[0], "1.2", "4.2"),
+    (GBO[0], "1.3", "4.3"), (GBO[1], "4.2", "1.2"), (CGAS, "40", "51"), (CGAS, "50", "39"),
+    (RCADS_SELF[0], "20", "10"), (RCADS_PARENT[1], "25", "5"), (HONOSCA_SELF_1, "4", "1"),
+)
 TEAM_TYPES = (None, None, None, "", "C01", "C01", "E01", "A14", "B02", "C05")
 LA = (None, None, None, None, "", "E06000001", "E08000025", "E09000002", "W06000015", "S12000033")
 
@@ -123,6 +130,13 @@ def extract(n: int, month: Month, seed: int) -> Rows:
                         "CareContTime": None, "AttendStatus": "5", "ConsMechanismMH": rng.choice(("01", "09")),
                         "UniqCareProfTeamLocalID": x,
                     })
+                if rng.random() < 0.6:  # a pair at a float32 threshold, after both contacts
+                    code, first_score, last_score = rng.choice(EDGE_PAIRS)
+                    for when, score in ((disch - dt.timedelta(days=rng.randint(0, 3)), last_score),
+                                        (received + dt.timedelta(days=(disch - received).days // 2), first_score)):
+                        rows["MHS606CodedScoreAssessmentRefer"].append({
+                            "ServiceRequestId": sid, "CodedAssToolType": code,
+                            "AssToolCompTimestamp": f"{_iso(when)}T11:00:00", "PersScore": score})
             for _ in range(rng.choice((0, 1, 2, 2, 3, 4, 5))):
                 contacts_n += 1
                 cid = f"{x}:C{contacts_n}"
