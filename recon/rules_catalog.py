@@ -82,8 +82,10 @@ def _measures(path: Path) -> list[RuleDoc]:
         family, kind = m.get("family"), m.get("kind")
         what = ", ".join(str(x) for x in (family, kind) if x)
         text = str(m.get("description", "")).strip()
+        method = str(m.get("method") or "").strip()
+        doc = f"{text} ({what})" if what else text
         out.append(RuleDoc(str(m["id"]), "measure", None, str(m.get("name", m["id"])),
-                           f"{text} ({what})" if what else text))
+                           f"{doc} Method: {method}" if method else doc))
     return out
 
 
