@@ -83,9 +83,9 @@ def _measures(path: Path) -> list[RuleDoc]:
         what = ", ".join(str(x) for x in (family, kind) if x)
         text = str(m.get("description", "")).strip()
         method = str(m.get("method") or "").strip()
-        doc = f"{text} ({what})" if what else text
+        summary = f"{text} ({what})" if what else text
         out.append(RuleDoc(str(m["id"]), "measure", None, str(m.get("name", m["id"])),
-                           f"{doc} Method: {method}" if method else doc))
+                           f"{summary} Method: {method}" if method else summary))
     return out
 
 
