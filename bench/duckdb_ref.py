@@ -119,11 +119,14 @@ def mhs95(con: duckdb.DuckDBPyConnection, w: Window) -> int:
     sql = f"""
     WITH {_common_sql()}
     SELECT COUNT(DISTINCT r.LocalPatientId)
-    FROM acts a JOIN ref r USING (ServiceRequestId)
+    FROM (SELECT *, CASE WHEN src = 'I' THEN last_day(ActDate) ELSE ActDate END AS AgeDate FROM acts) a
+    JOIN ref r USING (ServiceRequestId)
     WHERE a.ActDate BETWEEN DATE '{w.year_start}' AND DATE '{w.end}'
       AND r.AgeAtReferral BETWEEN 0 AND {CYP_MAX_AGE}
-      AND date_part('year', a.ActDate) - date_part('year', r.PersonBirthDate)
-          - CASE WHEN strftime(a.ActDate, '%m%d') < strftime(r.PersonBirthDate, '%m%d') THEN 1 ELSE 0 END
+      AND r.ReferralRequestReceivedDate <= last_day(a.ActDate)
+      AND (r.ServDischDate IS NULL OR r.ServDischDate >= date_trunc('month', a.ActDate))
+      AND date_part('year', a.AgeDate) - date_part('year', r.PersonBirthDate)
+          - CASE WHEN strftime(a.AgeDate, '%m%d') < strftime(r.PersonBirthDate, '%m%d') THEN 1 ELSE 0 END
           BETWEEN 0 AND {CYP_MAX_AGE}
     """
     row = con.execute(sql).fetchone()

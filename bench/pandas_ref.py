@@ -1,4 +1,6 @@
-"""Straightforward pandas reference for MHS95 and MHS110-MHS112 (provider level), from measures.md.
+"""Straightforward pandas reference for MHS95 and MHS110-MHS112 (provider level), from measures.md
+(MHS95 as corrected by issue 11: indirect activity aged at month end, activity only in its
+referral's submission months; the full second implementation of every measure is tests/oracle).
 
 Independent of recon's code: it reads the MHSDS-layout folder (CSV or Parquet) itself, every
 column as text, and restates the spec's rules. Used by the benchmark (speed baseline) and the
@@ -101,13 +103,11 @@ def qualifying_activities(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
     direct = cc[cc["AttendStatus"].isin(ATTENDED) & cc["ConsMechanismMH"].isin(QUALIFYING_MECHANISMS)]
     direct = direct.drop_duplicates(["CareContactId", "ServiceRequestId", "CareContDate"])
     ind = tables["MHS204IndirectActivity"].drop_duplicates(["ServiceRequestId", "IndirectActDate", "IndirectActTime"])
-    return pd.concat(
-        [
-            direct[["ServiceRequestId", "CareContDate"]].rename(columns={"CareContDate": "ActDate"}),
-            ind[["ServiceRequestId", "IndirectActDate"]].rename(columns={"IndirectActDate": "ActDate"}),
-        ],
-        ignore_index=True,
-    ).dropna()
+    direct = direct[["ServiceRequestId", "CareContDate"]].rename(columns={"CareContDate": "ActDate"})
+    ind = ind[["ServiceRequestId", "IndirectActDate"]].rename(columns={"IndirectActDate": "ActDate"})
+    direct["AgeDate"] = direct["ActDate"]
+    ind["AgeDate"] = ind["ActDate"] + pd.offsets.MonthEnd(0)  # MHS95 ages indirect activity at month end
+    return pd.concat([direct, ind], ignore_index=True).dropna()
 
 
 def referrals_with_age(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
@@ -122,8 +122,14 @@ def mhs95(tables: dict[str, pd.DataFrame], w: Window) -> int:
     acts = acts[(acts["ActDate"] >= pd.Timestamp(w.year_start)) & (acts["ActDate"] <= pd.Timestamp(w.end))]
     ref = referrals_with_age(tables)
     ref = ref[ref["AgeAtReferral"].between(0, CYP_MAX_AGE)]
-    joined = acts.merge(ref[["ServiceRequestId", "LocalPatientId", "PersonBirthDate"]], on="ServiceRequestId")
-    joined = joined[age(joined["PersonBirthDate"], joined["ActDate"]).between(0, CYP_MAX_AGE)]
+    joined = acts.merge(ref[["ServiceRequestId", "LocalPatientId", "PersonBirthDate", "ReferralRequestReceivedDate",
+                             "ServDischDate"]], on="ServiceRequestId")
+    # the referral must be in the submission of the activity's month
+    month_start = joined["ActDate"] - pd.offsets.MonthBegin(1)
+    month_start = month_start.where(joined["ActDate"].dt.day != 1, joined["ActDate"])
+    in_sub = (joined["ReferralRequestReceivedDate"] <= joined["ActDate"] + pd.offsets.MonthEnd(0)) & (
+        joined["ServDischDate"].isna() | (joined["ServDischDate"] >= month_start))
+    joined = joined[in_sub & age(joined["PersonBirthDate"], joined["AgeDate"]).between(0, CYP_MAX_AGE)]
     return int(joined["LocalPatientId"].dropna().nunique())
 
 

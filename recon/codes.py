@@ -35,6 +35,7 @@ class Codes:
     mechanism_qualifying: tuple[str, ...]
     mechanism_digital: tuple[str, ...]
     excluded_team_types: tuple[str, ...]
+    england_prefix: str
     cyp_age_group: str
     cyp_max_age: int
     cyp_inclusive_max_age: int
@@ -64,6 +65,7 @@ def _load_codes(path: Path | RulesSource) -> Codes:
             mechanism_qualifying=tuple(d["mechanism"]["qualifying"]),
             mechanism_digital=tuple(d["mechanism"]["digital_qualifying"]),
             excluded_team_types=tuple(d["teams"]["excluded_from_cyp_outcomes"]),
+            england_prefix=str(d["residence"]["england_prefix"]),
             cyp_age_group=str(d["teams"]["cyp_age_group"]),
             cyp_max_age=int(d["ages"]["cyp_max"]),
             cyp_inclusive_max_age=int(d["ages"]["cyp_inclusive_max"]),

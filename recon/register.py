@@ -30,8 +30,9 @@ def _outcome_frames(ctx: FamilyContext) -> outcomes.OutcomeFrames:
 
 
 def _outcomes(ctx: FamilyContext) -> FamilyPlan:
-    values, details = outcomes.from_frames(ctx.once(_outcome_frames))
-    return FamilyPlan(values=values, details=details)
+    frames = ctx.once(_outcome_frames)
+    values, details = outcomes.from_frames(frames)
+    return FamilyPlan(values=values, details=details, notes=frames.notes)
 
 
 def _completeness(ctx: FamilyContext) -> FamilyPlan:

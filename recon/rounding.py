@@ -1,8 +1,11 @@
 """NHS England's rounding and suppression rules, in one place.
 
-Percentages are rounded to one decimal, halves away from zero (measures.md); below England
-level, counts 0-4 are published as ``*`` and every other count is rounded to the nearest 5,
-halves away from zero (mhsds.md section 5). Decimal arithmetic keeps the halves exact.
+Percentages are ``(numerator / denominator) * 100`` in double precision, rounded half up to one
+decimal on that double's shortest decimal form, as Spark's ``ROUND`` does (measures.md): 23/80
+is 28.749999999999996, so 28.7. A provider-level percentage is then published rounded again to
+a whole number (14.458 -> 14.5 -> 15). Below England level, counts 0-4 are published as ``*``
+and every other count is rounded to the nearest 5, halves away from zero (mhsds.md section 5).
+Decimal arithmetic keeps the halves exact.
 """
 
 from __future__ import annotations
@@ -29,8 +32,22 @@ def suppressed_text(x: float | int) -> str:
 
 
 def percent(numerator: int, denominator: int) -> float | None:
-    """Percentage to one decimal, halves away from zero; None when the denominator is 0."""
+    """Percentage to one decimal the Spark way; None when the denominator is 0.
+
+    The double ``numerator / denominator * 100`` is read at its shortest decimal form (Python's
+    ``repr``, as Spark reads a double) and rounded half up: 29/200 -> 14.499999999999998 -> 14.5,
+    23/80 -> 28.749999999999996 -> 28.7 (exact arithmetic would say 28.8)."""
     if denominator == 0:
         return None
-    exact = Decimal(numerator) * 100 / Decimal(denominator)
-    return float(exact.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
+    spark_double = numerator / denominator * 100
+    return float(Decimal(repr(spark_double)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
+
+
+def published_percent(numerator: int, denominator: int, decimals: int = 0) -> float | None:
+    """The text NHS England publishes for a provider percentage, as a number: one decimal the
+    Spark way (``percent``), then, for a file showing ``decimals`` < 1, rounded again half up:
+    14.458 -> 14.5 -> 15 (a single rounding would give 14)."""
+    one = percent(numerator, denominator)
+    if one is None or decimals >= 1:
+        return one
+    return round_half_away(one, decimals)

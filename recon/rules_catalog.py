@@ -70,7 +70,8 @@ def _documented() -> tuple[RuleDoc, ...]:
         for r in load_rules().rules
     ]
     out += [
-        RuleDoc(m.id, "measure", None, m.name, f"{m.description} ({m.family}, {m.kind.value})")
+        RuleDoc(m.id, "measure", None, m.name, f"{m.description} ({m.family}, {m.kind.value})"
+                + (f" Method: {m.method}" if m.method else ""))
         for m in catalog().measures
     ]
     out += [

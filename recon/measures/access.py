@@ -9,6 +9,11 @@ Breakdowns (besides provider level):
 - MHS69 by Team and Age band: of the referral that gave the person's second-contact date
   (age 18 at referral is its own level "18").
 
+The two measures read different activity (measures.md Conventions): MHS95 the national
+"qualifying activity", MHS69 NHS England's menh_analysis rule (every indirect row, no
+de-duplication; a digital provider's attended 05/09/10/13 contacts only). Both drop an
+activity dated in a month whose submission lacks its referral.
+
 Speed: the qualifying activity of CYP referrals up to M.end (millions of rows for a large
 trust) is built once, keyed by small integers (referral and person indexes), and every
 group-by over it uses those integers; record details are looked up on the small results.
@@ -24,6 +29,8 @@ from recon.codes import Codes
 from recon.config import ProviderSettings
 from recon.measures.common import (
     AGE_BAND,
+    CONTACT,
+    INDIRECT_ACT,
     TEAM,
     UNKNOWN_TEAM,
     age_at,
@@ -31,8 +38,10 @@ from recon.measures.common import (
     collect_plan,
     distinct_counts,
     financial_year,
-    qualifying_activities,
+    in_submission,
+    indirect_id,
     referral_people,
+    resident_in_england,
     table,
     twelve_month_start,
 )
@@ -44,10 +53,13 @@ FAMILY = "access"
 IDS = ("MHS95", "MHS69")
 
 
-def cyp_referrals(tables: Mapping[str, pl.LazyFrame], settings: ProviderSettings, codes: Codes) -> pl.LazyFrame:
+def cyp_referrals(
+    tables: Mapping[str, pl.LazyFrame], settings: ProviderSettings, codes: Codes
+) -> pl.LazyFrame:
     """Referrals aged 0-18 at referral (the widest age either access measure takes) with
-    integer ``RefIdx`` (row) and ``PersonIdx`` (one per person key), their ``ReferralTeam``
-    and ``AdultFrom`` (the person's 18th birthday: activity before it is "aged 0-17")."""
+    integer ``RefIdx`` (row) and ``PersonIdx`` (one per person key), their ``ReferralTeam``,
+    ``AdultFrom`` (the person's 18th birthday: activity before it is "aged 0-17"), the dates
+    that place the referral in a month's submission and ``InEngland`` (residence)."""
     return (
         referral_people(tables, settings)
         .filter(pl.col("AgeAtReferral").is_between(0, codes.cyp_inclusive_max_age))
@@ -57,6 +69,9 @@ def cyp_referrals(tables: Mapping[str, pl.LazyFrame], settings: ProviderSettings
             "PersonKey",
             "PersonBirthDate",
             "AgeAtReferral",
+            "ReferralRequestReceivedDate",
+            "ServDischDate",
+            resident_in_england(codes).alias("InEngland"),
             pl.when(pl.col("UniqCareProfTeamLocalID") == "")
             .then(None)
             .otherwise(pl.col("UniqCareProfTeamLocalID"))
@@ -83,41 +98,93 @@ def birthday(birth: pl.Expr, years: int) -> pl.Expr:
     )
 
 
+def access_activity(
+    tables: Mapping[str, pl.LazyFrame], month: Month, settings: ProviderSettings, codes: Codes
+) -> pl.LazyFrame:
+    """Every care contact and indirect activity row up to M.end that either access measure may
+    use, flagged: ``Q95`` (measures.md "Qualifying activity": attended 01/02/04/11; a digital
+    provider's 05/09/10/13 whatever the attendance) and ``Q69`` ("MHS69 activity": attended
+    01/02/04/11, or for a digital provider attended 05/09/10/13 only). Indirect rows are kept
+    one by one, never de-duplicated: MHS69 counts a repeated row as a second activity, and
+    MHS95 counts people, which a repeat cannot change.
+
+    A repeated contact id (a duplicate key, which validation reports) is not collapsed here:
+    a repeat cannot change MHS95 (people); MHS69 collapses it per referral and date."""
+    attended = pl.col("AttendStatus").is_in(list(codes.attended))
+    qualifying = pl.col("ConsMechanismMH").is_in(list(codes.mechanism_qualifying))
+    digital = pl.col("ConsMechanismMH").is_in(list(codes.mechanism_digital))
+    q95 = (attended & qualifying) | digital if settings.digital else attended & qualifying
+    q69 = attended & (digital if settings.digital else qualifying)
+    contacts = (
+        table(tables, CARE_CONTACT.id)
+        .filter(pl.col("CareContDate") <= month.end)
+        .select(
+            "ServiceRequestId",
+            pl.col("CareContDate").alias("ActDate"),
+            pl.col("CareContTime").alias("ActTime"),
+            pl.col("CareContactId").alias("ActId"),
+            pl.lit(CONTACT).alias("ActSource"),
+            "UniqCareProfTeamLocalID",
+            q95.fill_null(False).alias("Q95"),
+            q69.fill_null(False).alias("Q69"),
+        )
+        .filter(pl.col("Q95") | pl.col("Q69"))
+    )
+    indirect = (
+        table(tables, INDIRECT.id)
+        .filter(pl.col("IndirectActDate") <= month.end)
+        .select(
+            "ServiceRequestId",
+            pl.col("IndirectActDate").alias("ActDate"),
+            pl.col("IndirectActTime").alias("ActTime"),
+            indirect_id(),
+            pl.lit(INDIRECT_ACT).alias("ActSource"),
+            pl.lit(None, dtype=pl.String).alias("UniqCareProfTeamLocalID"),
+            pl.lit(True).alias("Q95"),
+            pl.lit(True).alias("Q69"),
+        )
+    )
+    return pl.concat([contacts, indirect], how="vertical")
+
+
 def activities_with_referrals(
     tables: Mapping[str, pl.LazyFrame], month: Month, settings: ProviderSettings, codes: Codes, refs: pl.LazyFrame
 ) -> pl.LazyFrame:
-    """Qualifying activities up to M.end of the ``refs`` referrals (activities whose referral is
-    not there have no age and drop out): RefIdx, PersonIdx, ActDate, ActTime, ActId,
-    PersonBirthDate, AdultFrom, AgeAtReferral and Team (the activity's team, else the referral's, else
-    UNKNOWN).
-
-    A repeated contact id (a duplicate key, which validation reports) is not collapsed here --
-    that would hash every contact id of the trust: each row is an activity on its own date, so
-    a repeat on the same date cannot change MHS95 (it counts people) nor MHS69 (it counts
-    distinct ids on the first date); a repeat on another date counts on that date too."""
-    contacts = table(tables, CARE_CONTACT.id).filter(pl.col("CareContDate") <= month.end)
-    indirect = table(tables, INDIRECT.id).filter(pl.col("IndirectActDate") <= month.end)
-    acts = qualifying_activities(contacts, indirect, codes, settings, dedupe_contacts=False)
-    return acts.join(
-        refs.select(
-            "ServiceRequestId", "RefIdx", "PersonIdx", "PersonBirthDate", "AdultFrom", "AgeAtReferral", "ReferralTeam"
-        ),
-        on="ServiceRequestId",
-        how="inner",
-    ).select(
-        "RefIdx",
-        "PersonIdx",
-        "ActDate",
-        "ActTime",
-        "ActId",
-        "PersonBirthDate",
-        "AdultFrom",
-        "AgeAtReferral",
-        pl.coalesce(
-            pl.when(pl.col("UniqCareProfTeamLocalID") == "").then(None).otherwise(pl.col("UniqCareProfTeamLocalID")),
-            pl.col("ReferralTeam"),
-            pl.lit(UNKNOWN_TEAM),
-        ).alias("Team"),
+    """Access activities up to M.end of the ``refs`` referrals, kept only when the referral was
+    in the submission of the activity's month (activities whose referral is not there drop
+    out): RefIdx, PersonIdx, ActDate, ActTime, ActId, ActSource, Q95, Q69, PersonBirthDate,
+    AdultFrom, AgeAtReferral, InEngland and Team (the activity's team, else the referral's,
+    else UNKNOWN)."""
+    acts = access_activity(tables, month, settings, codes)
+    return (
+        acts.join(
+            refs.select(
+                "ServiceRequestId", "RefIdx", "PersonIdx", "PersonBirthDate", "AdultFrom", "AgeAtReferral",
+                "ReferralTeam", "ReferralRequestReceivedDate", "ServDischDate", "InEngland",
+            ),
+            on="ServiceRequestId",
+            how="inner",
+        )
+        .filter(in_submission(pl.col("ActDate")))
+        .select(
+            "RefIdx",
+            "PersonIdx",
+            "ActDate",
+            "ActTime",
+            "ActId",
+            "ActSource",
+            "Q95",
+            "Q69",
+            "PersonBirthDate",
+            "AdultFrom",
+            "AgeAtReferral",
+            "InEngland",
+            pl.coalesce(
+                pl.when(pl.col("UniqCareProfTeamLocalID") == "").then(None).otherwise(pl.col("UniqCareProfTeamLocalID")),
+                pl.col("ReferralTeam"),
+                pl.lit(UNKNOWN_TEAM),
+            ).alias("Team"),
+        )
     )
 
 
@@ -129,16 +196,29 @@ def _order_key() -> pl.Expr:
     return (day + time.fill_null(-1)).alias("Order")
 
 
+def mhs95_age_date() -> pl.Expr:
+    """The day an MHS95 activity is aged on: a care contact's own date; an indirect activity's
+    month end (NHS England ages it with the submission month's AgeRepPeriodEnd)."""
+    return (
+        pl.when(pl.col("ActSource") == INDIRECT_ACT)
+        .then(pl.col("ActDate").dt.month_end())
+        .otherwise(pl.col("ActDate"))
+    )
+
+
 def mhs95_frames(
     acts: pl.LazyFrame, refs: pl.LazyFrame, month: Month, codes: Codes
 ) -> tuple[list[pl.LazyFrame], pl.LazyFrame]:
     """MHS95 value frames and the per-person detail (first qualifying activity in the window,
     ordered by date, then time, then id)."""
+    aged_on = mhs95_age_date()
     eligible = acts.filter(
-        pl.col("ActDate").is_between(twelve_month_start(month), month.end)
+        pl.col("Q95")
+        & pl.col("InEngland")
+        & pl.col("ActDate").is_between(twelve_month_start(month), month.end)
         & pl.col("AgeAtReferral").is_between(0, codes.cyp_max_age)
-        & (pl.col("ActDate") >= pl.col("PersonBirthDate"))  # age at activity >= 0 ...
-        & (pl.col("ActDate") < pl.col("AdultFrom"))  # ... and <= 17
+        & (aged_on >= pl.col("PersonBirthDate"))  # age at activity >= 0 ...
+        & (aged_on < pl.col("AdultFrom"))  # ... and <= 17
     ).with_columns(_order_key())
     # one pass over the activity: each person's earliest activity with each team
     pairs = eligible.group_by("PersonIdx", "Team").agg(pl.col("Order").min())
@@ -165,37 +245,59 @@ def mhs95_frames(
     return values, detail
 
 
+def _first_two(acts: pl.LazyFrame, suffix: str) -> pl.LazyFrame:
+    """Per referral, the first activity's date and age and the second activity's date, in
+    MHS69 order (date, then care contacts before indirect activities; rows of one kind on one
+    date share the age that matters, so no further key is needed)."""
+    order = ["ActDate", "KindOrder"]
+    return acts.group_by("RefIdx").agg(
+        pl.col("ActDate").sort_by(order).first().alias(f"First{suffix}"),
+        pl.col("Age69").sort_by(order).first().alias(f"FirstAge{suffix}"),
+        pl.col("ActDate").sort_by(order).get(1, null_on_oob=True).alias(f"Second{suffix}"),
+    )
+
+
 def mhs69_frames(
     acts: pl.LazyFrame, refs: pl.LazyFrame, month: Month, codes: Codes
 ) -> tuple[list[pl.LazyFrame], pl.LazyFrame]:
     """MHS69 value frames and the people counted in M with the referral that counted them.
 
-    ``acts`` need only reach M.end: a person whose earliest second contact of the financial
-    year is in M is decided by activities up to M.end alone. The second activity in (date,
-    time, id) order is dated on the first date when two distinct activities share it, else on
-    the earliest later date -- so a repeated contact id never makes a second contact.
+    measures.md MHS69: a referral's candidate second-contact date comes by route A (all its
+    activities ranked; the first aged under 18, the second dated in the financial year) or
+    route B (only its activities dated in the financial year ranked; the first of those aged
+    under 18). A care contact is aged on its date, an indirect activity at referral. A person's
+    date is the earliest candidate over their referrals and both routes; MHS69 counts the people
+    whose date is in M. ``acts`` need only reach M.end: that earliest date is decided by them.
     """
-    fy_start, fy_end = financial_year(month)
-    first = acts.group_by("RefIdx").agg(pl.col("ActDate").min().alias("FirstContactDate"))
+    fy_start, _ = financial_year(month)
+    m69 = acts.filter(pl.col("Q69"))
+    # a repeated care contact id on one date (a duplicate key) is one contact; a repeated
+    # indirect row is a second activity (NHS England counts MHS204 rows)
+    contact_rows = m69.filter(pl.col("ActSource") == CONTACT).unique(subset=["RefIdx", "ActId", "ActDate"])
+    m69 = pl.concat([contact_rows, m69.filter(pl.col("ActSource") == INDIRECT_ACT)]).with_columns(
+        (pl.col("ActSource") == INDIRECT_ACT).cast(pl.Int8).alias("KindOrder"),
+        pl.when(pl.col("ActSource") == INDIRECT_ACT)
+        .then(pl.col("AgeAtReferral"))
+        .otherwise(age_at(pl.col("PersonBirthDate"), pl.col("ActDate")))
+        .alias("Age69"),
+    )
+    all_time = _first_two(m69, "A")
+    in_year = _first_two(m69.filter(pl.col("ActDate") >= fy_start), "B")
+    adult = codes.cyp_max_age + 1
+    route_a = pl.when((pl.col("FirstAgeA") < adult) & (pl.col("SecondA") >= fy_start)).then(pl.col("SecondA"))
+    route_b = pl.when(pl.col("FirstAgeB") < adult).then(pl.col("SecondB"))
     per_referral = (
-        acts.join(first, on="RefIdx")
-        .group_by("RefIdx")
-        .agg(
-            pl.col("FirstContactDate").first(),
-            pl.col("ActId").filter(pl.col("ActDate") == pl.col("FirstContactDate")).n_unique().alias("on_first"),
-            pl.when(pl.col("ActDate") > pl.col("FirstContactDate")).then(pl.col("ActDate")).min().alias("later"),
+        all_time.join(in_year, on="RefIdx", how="left")
+        .with_columns(route_a.alias("_a"), route_b.alias("_b"))
+        .with_columns(pl.min_horizontal("_a", "_b").alias("SecondContactDate"))
+        .filter(pl.col("SecondContactDate").is_not_null())
+        .with_columns(
+            pl.when(pl.col("SecondContactDate") == pl.col("_a"))
+            .then(pl.col("FirstA"))
+            .otherwise(pl.col("FirstB"))
+            .alias("FirstContactDate")
         )
-        .select(
-            "RefIdx",
-            "FirstContactDate",
-            pl.when(pl.col("on_first") >= 2)
-            .then(pl.col("FirstContactDate"))
-            .otherwise(pl.col("later"))
-            .alias("SecondContactDate"),
-        )
-        .filter(pl.col("SecondContactDate").is_between(fy_start, fy_end))
         .join(refs, on="RefIdx")
-        .filter(age_at(pl.col("PersonBirthDate"), pl.col("FirstContactDate")) <= codes.cyp_max_age)
     )
     people = (
         per_referral.group_by("PersonIdx")

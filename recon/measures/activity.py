@@ -23,6 +23,7 @@ from recon.measures.common import (
     age_band,
     collect_plan,
     distinct_counts,
+    in_submission,
     open_at,
     open_during,
     referral_people,
@@ -49,16 +50,21 @@ def activity_frames(
     team = {TEAM: "Team"}
     team_age = {TEAM: "Team", AGE_BAND: "AgeBand"}
 
-    contacts = table(tables, CARE_CONTACT.id)
+    # A care contact counts only with its referral, in a month whose submission holds the
+    # referral (measures.md Conventions: SDCS rejects the rest, orphans included).
+    submitted = refs.select(
+        "ServiceRequestId", "ReferralRequestReceivedDate", "ServDischDate",
+        pl.col("UniqCareProfTeamLocalID").alias("ReferralTeam"),
+    )
+    contacts = (
+        table(tables, CARE_CONTACT.id)
+        .join(submitted, on="ServiceRequestId", how="inner")
+        .filter(in_submission(pl.col("CareContDate")))
+    )
     # one row per care contact id (a duplicated key counts once, first row in file order)
     month_contacts = (
         contacts.filter(pl.col("CareContDate").is_between(start, end) & pl.col("CareContactId").is_not_null())
         .filter(pl.col("CareContactId").is_first_distinct())
-        .join(
-            refs.select("ServiceRequestId", pl.col("UniqCareProfTeamLocalID").alias("ReferralTeam")),
-            on="ServiceRequestId",
-            how="left",
-        )
         .with_columns(team_level("UniqCareProfTeamLocalID", "ReferralTeam").alias("Team"))
         .cache()
     )

@@ -62,6 +62,7 @@ class MeasureDef:
     label: str | None = None  # short column label in the pack (default: id and name)
     pack: bool = True  # a column on its family's pack sheet
     trend: int | None = None  # position on the pack's Trend sheet (None: after those with one)
+    method: str | None = None  # the rule as computed, restated (recon rules; docs/method/)
 
     @property
     def is_percentage(self) -> bool:
@@ -114,7 +115,7 @@ class Catalog:
 
 _FIELDS = frozenset({
     "id", "name", "family", "kind", "description", "main", "period", "numerator", "denominator",
-    "suppression", "breakdowns", "detail", "label", "pack", "trend",
+    "suppression", "breakdowns", "detail", "label", "pack", "trend", "method",
 })
 
 
@@ -163,7 +164,7 @@ def _measure(entry: Mapping[str, Any], where: str) -> MeasureDef:
         main=flag("main", False), period=choice("period", Period, Period.MONTH),
         numerator=optional("numerator"), denominator=optional("denominator"), suppression=optional("suppression"),
         breakdowns=tuple(breakdowns), detail=optional("detail"), label=optional("label"),
-        pack=flag("pack", True), trend=trend,
+        pack=flag("pack", True), trend=trend, method=optional("method"),
     )
 
 

@@ -34,6 +34,9 @@ def age_at(birth: pl.Expr, at: pl.Expr) -> pl.Expr:
     return (at.dt.year().cast(pl.Int32) - birth.dt.year().cast(pl.Int32) - before_birthday.cast(pl.Int32))
 
 
+CONTACT, INDIRECT_ACT = "contact", "indirect"
+
+
 def qualifying_activities(
     contacts: pl.LazyFrame,
     indirect: pl.LazyFrame,
@@ -41,36 +44,37 @@ def qualifying_activities(
     settings: ProviderSettings,
     *,
     dedupe_contacts: bool = True,
+    digital_attended_only: bool = False,
 ) -> pl.LazyFrame:
-    """The national CYP "contacts": attended direct contacts by 01/02/04/11, any indirect activity
-    (de-duplicated on its key), and for digital providers 05/09/10/13 contacts whatever attendance.
+    """The national CYP "contacts" (measures.md Conventions, "Qualifying activity"): attended
+    direct contacts by 01/02/04/11 and any indirect activity (de-duplicated on its key); for a
+    digital provider also 05/09/10/13 contacts -- whatever the attendance for MHS95, attended
+    only for the outcomes cohort (``digital_attended_only``).
 
     A care contact id repeated in the extract (a duplicate key) counts once: the first
     qualifying row in file order, so no referral reaches its "second contact" by a duplicate.
     ``dedupe_contacts=False`` skips that (a hash of every contact id) for callers that
-    handle repeats themselves (MHS95 counts people; MHS69 counts distinct ids).
+    handle repeats themselves (MHS95 counts people).
 
     Columns: ServiceRequestId, ActDate, ActTime, ActId, ActSource ("contact" | "indirect"),
     UniqCareProfTeamLocalID. Order activities by ActDate, ActTime, ActId (``ACTIVITY_ORDER``;
     polars sorts a null time first, as Spark's ascending ORDER BY does).
     """
-    qualifies = pl.col("AttendStatus").is_in(list(codes.attended)) & pl.col("ConsMechanismMH").is_in(
-        list(codes.mechanism_qualifying)
-    )
+    attended = pl.col("AttendStatus").is_in(list(codes.attended))
+    qualifies = attended & pl.col("ConsMechanismMH").is_in(list(codes.mechanism_qualifying))
     if settings.digital:
-        qualifies = qualifies | pl.col("ConsMechanismMH").is_in(list(codes.mechanism_digital))
+        digital = pl.col("ConsMechanismMH").is_in(list(codes.mechanism_digital))
+        qualifies = qualifies | ((attended & digital) if digital_attended_only else digital)
     direct = contacts.filter(qualifies)
     if dedupe_contacts:
         direct = direct.filter(pl.col("CareContactId").is_first_distinct())
-    direct = (
-        direct.select(
-            pl.col("ServiceRequestId"),
-            pl.col("CareContDate").alias("ActDate"),
-            pl.col("CareContTime").alias("ActTime"),
-            pl.col("CareContactId").alias("ActId"),
-            pl.lit("contact").alias("ActSource"),
-            pl.col("UniqCareProfTeamLocalID"),
-        )
+    direct = direct.select(
+        pl.col("ServiceRequestId"),
+        pl.col("CareContDate").alias("ActDate"),
+        pl.col("CareContTime").alias("ActTime"),
+        pl.col("CareContactId").alias("ActId"),
+        pl.lit(CONTACT).alias("ActSource"),
+        pl.col("UniqCareProfTeamLocalID"),
     )
     ind = (
         indirect.unique(subset=["ServiceRequestId", "IndirectActDate", "IndirectActTime"], keep="first")
@@ -78,15 +82,37 @@ def qualifying_activities(
             pl.col("ServiceRequestId"),
             pl.col("IndirectActDate").alias("ActDate"),
             pl.col("IndirectActTime").alias("ActTime"),
-            pl.concat_str(
-                [pl.lit("IND:"), pl.col("IndirectActDate").cast(pl.String),
-                 pl.col("IndirectActTime").cast(pl.String).fill_null("")], separator=""
-            ).alias("ActId"),
-            pl.lit("indirect").alias("ActSource"),
+            indirect_id(),
+            pl.lit(INDIRECT_ACT).alias("ActSource"),
             pl.lit(None, dtype=pl.String).alias("UniqCareProfTeamLocalID"),
         )
     )
     return pl.concat([direct, ind], how="vertical")
+
+
+def indirect_id() -> pl.Expr:
+    """A readable id for an indirect activity row (it has no id of its own): IND:date time."""
+    return pl.concat_str(
+        [pl.lit("IND:"), pl.col("IndirectActDate").cast(pl.String),
+         pl.col("IndirectActTime").cast(pl.String).fill_null("")], separator=""
+    ).alias("ActId")
+
+
+def in_submission(day: pl.Expr) -> pl.Expr:
+    """The referral (its ReferralRequestReceivedDate and ServDischDate columns) is in the
+    submission of ``day``'s month: received by that month's end and not discharged before its
+    start. An activity dated in a month whose submission lacks its referral is rejected by SDCS
+    and counts in no national measure (measures.md Conventions)."""
+    return (pl.col("ReferralRequestReceivedDate") <= day.dt.month_end()) & (
+        pl.col("ServDischDate").is_null() | (pl.col("ServDischDate") >= day.dt.month_start())
+    )
+
+
+def resident_in_england(codes: Codes) -> pl.Expr:
+    """MHS001 LADistrictAuth blank, null or starting with the England prefix (NHS England keeps
+    ``LIKE 'E%' OR NULL OR ''``): everyone else is out of MHS95 and the MHS110 cohort."""
+    la = pl.col("LADistrictAuth").str.strip_chars()
+    return (la.is_null() | (la == "") | la.str.starts_with(codes.england_prefix)).fill_null(True)
 
 
 def open_at(day: dt.date) -> pl.Expr:
@@ -147,12 +173,12 @@ def person_key(settings: ProviderSettings) -> pl.Expr:
 
 def referral_people(tables: Mapping[str, pl.LazyFrame], settings: ProviderSettings) -> pl.LazyFrame:
     """Referrals (one row per ServiceRequestId, the first in file order) with their person:
-    every referral column plus ``PersonKey``, ``PersonBirthDate`` and ``AgeAtReferral``
+    every referral column plus ``PersonKey``, ``PersonBirthDate``, ``LADistrictAuth`` and ``AgeAtReferral``
     (null when the person or birth date is unknown). People are de-duplicated on
     LocalPatientId the same way, so a duplicate key never doubles a referral."""
     people = (
         table(tables, MPI.id)
-        .select("LocalPatientId", "PersonBirthDate", "NHSNumber")
+        .select("LocalPatientId", "PersonBirthDate", "NHSNumber", "LADistrictAuth")
         .filter(pl.col("LocalPatientId").is_not_null() & pl.col("LocalPatientId").is_first_distinct())
     )
     if settings.person_key == "nhs":

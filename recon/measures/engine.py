@@ -121,8 +121,10 @@ def _sort_key(v: MeasureValue, cat: Catalog, bands: tuple[str, ...]) -> tuple[An
     return (1, cat.order(v.id), breakdown, band, level)
 
 
-def run_families(ctx: FamilyContext, cat: Catalog) -> tuple[list[MeasureValue], dict[str, pl.DataFrame]]:
-    """Every registered family's values and detail frames.
+def run_families(
+    ctx: FamilyContext, cat: Catalog
+) -> tuple[list[MeasureValue], dict[str, pl.DataFrame], tuple[str, ...]]:
+    """Every registered family's values, detail frames and notes.
 
     The families' lazy parts (count frames, lazy details) are collected together in one
     ``pl.collect_all``, so the scans they share run once.
@@ -147,7 +149,7 @@ def run_families(ctx: FamilyContext, cat: Catalog) -> tuple[list[MeasureValue], 
         values.extend(family_values)
         for n, d in p.details.items():
             details[n] = d if isinstance(d, pl.DataFrame) else done[n]
-    return values, details
+    return values, details, tuple(n for _, p in plans for n in p.notes)
 
 
 def compute_measures(
@@ -173,13 +175,14 @@ def compute_measures(
     provider = settings.ods or found or UNKNOWN_PROVIDER
     tables = restrict_to_provider(canonical_tables(frames), settings.ods)
     ctx = FamilyContext(tables=tables, month=month, settings=settings, codes=codes, snomed=snomed)
-    values, details = run_families(ctx, cat)
+    values, details, family_notes = run_families(ctx, cat)
 
     bands = age_band_labels(codes, codes.cyp_inclusive_max_age)
     ordered = tuple(sorted(values, key=lambda v: _sort_key(v, cat, bands)))
     gap = source.month_gap(month) if isinstance(source, Extract) else None
+    notes = ((gap,) if gap else ()) + family_notes
     return MeasuresResult(provider=provider, month=month, values=ordered, details=MappingProxyType(details),
-                          notes=(gap,) if gap else ())
+                          notes=notes)
 
 
 def run_measures(epr: Path, month: Month, *, mapping: str | None, settings: ProviderSettings) -> MeasuresResult:

@@ -68,6 +68,7 @@ class FamilyPlan:
     counts: Sequence[pl.LazyFrame] = ()
     values: Sequence[MeasureValue] = ()
     details: Mapping[str, pl.LazyFrame | pl.DataFrame] = field(default_factory=dict)
+    notes: Sequence[str] = ()  # plain-English notes for the result (e.g. a digital provider's zeros)
 
 
 class RecordUnit(Enum):

@@ -1,18 +1,27 @@
 """CYP outcomes: the MHS110 cohort and MHS111-MHS115f (paired scores and reliable change).
 
-Follows measures.md "Outcomes" (the national method of NHS England's ``cyp_outcomes_prep.py``
-restated for one provider). Choices where the spec leaves room, all documented here:
+Follows measures.md "Outcomes" (the national method of NHS England's
+``menh_bbrb/notebooks/02_Specific_Prepare/05_cyp_outcomes/cyp_outcomes_prep.py`` restated for
+one provider). The preparation is a chain of small named lazy steps (``prepare`` wires them and
+collects at the few points where a small key set should filter a large table):
 
-- *Team type*: the referral's ``ServTeamType``; when null, ``ServTeamTypeMH`` of the MHS902 row
-  with the referral's ``UniqCareProfTeamLocalID``; null when neither is known (null is allowed).
+``discharged`` -> ``team_rule`` -> ``contacts_1_2`` -> ``flag_cohort`` -> ``assessment_rows`` ->
+``score_assessments`` -> ``t_scores`` -> ``rank_after_contact1`` -> ``pair_items`` ->
+``rater_flags`` -> ``referral_outcomes``.
+
+Choices where the spec leaves room, all documented here:
+
 - *Item*: assessments are grouped by the item name of ``assessment_tools.csv`` (the national
   ``AssName``), so an item with an old and a new SNOMED code (RCADS, SDQ self-rated) is one item.
-- *Assessment id* (the tie-break after the date): ``MHS606|ServiceRequestId|code|timestamp`` or
+- *Order* after the date: MHS606 rows before MHS607 rows, then row order in each file.
+- *Assessment id* (shown in details): ``MHS606|ServiceRequestId|code|timestamp`` or
   ``MHS607|CareContactId|code``.
-- Identical rows (referral, item, date, score) count once; the one with the smallest id is kept.
-- RCADS T-scores use sex from MHS001 ``Gender`` (1 = M, 2 = F) and age at referral; without a
-  norm the raw score is used, as nationally.
-- The national quirks are switches in ``rules/outcomes.toml`` (on by default).
+- RCADS T-scores (self- and parent-rated) use sex from MHS001 ``Gender`` (1 = M, 2 = F) and
+  age at referral; without a norm the raw score is used, as nationally.
+- A digital provider's assessments never reach MHS111-MHS115f nationally (its person id in the
+  cohort is not the one on its assessments), so they are published as 0: recon follows that
+  and says why in a note; completeness (``RECON_``) uses the assessments as usual.
+- The remaining national quirks are switches in ``rules/outcomes.toml`` (on by default).
 """
 
 from __future__ import annotations
@@ -28,7 +37,7 @@ import polars as pl
 from recon.codes import RULES_DIR, Codes, assessment_tools, rcads_norms  # noqa: F401 (RULES_DIR: read by tests)
 from recon.config import ProviderSettings
 from recon.errors import RulesError
-from recon.measures.common import age_at, qualifying_activities
+from recon.measures.common import age_at, in_submission, qualifying_activities, resident_in_england
 from recon.measures.model import MeasureValue
 from recon.months import Month
 from recon.rounding import percent
@@ -58,6 +67,11 @@ RATER_IDS: dict[str, tuple[tuple[str, str], str]] = {
     "Clinician": (("f", "g"), "MHS115"),
 }
 FLAG_COLUMNS = tuple(f"{r.lower()}_{f}" for r in RATER_IDS for f in FLAGS)
+DIGITAL_NOTE = (
+    "Digital provider: MHS111 to MHS115f are 0, as NHS England publishes them: nationally a "
+    "digital provider's assessments are never linked to its referrals (the cohort's person id is "
+    "provider code + local id, the assessments' is not). RECON_ completeness uses the assessments."
+)
 
 
 # --------------------------------------------------------------------------------------------
@@ -71,13 +85,9 @@ class OutcomeRules:
 
     honosca_self_scale1_as_parent: bool
     honosca_self_scale1_codes: tuple[str, ...]
-    parent_rcads_not_t_scored: bool
     sdq_prosocial_higher_is_worse: bool
     sdq_prosocial_codes: tuple[str, ...]
-    rcads_self_tool: str
-    rcads_parent_tool: str
     numeric_pattern: str
-    change_decimals: int
     unknown_team: str
 
 
@@ -94,13 +104,9 @@ def _load_outcome_rules(path: Path | RulesSource) -> OutcomeRules:
         rules = OutcomeRules(
             honosca_self_scale1_as_parent=bool(q["honosca_self_scale1_as_parent"]["enabled"]),
             honosca_self_scale1_codes=tuple(str(c) for c in q["honosca_self_scale1_as_parent"]["codes"]),
-            parent_rcads_not_t_scored=bool(q["parent_rcads_not_t_scored"]["enabled"]),
             sdq_prosocial_higher_is_worse=bool(q["sdq_prosocial_higher_is_worse"]["enabled"]),
             sdq_prosocial_codes=tuple(str(c) for c in q["sdq_prosocial_higher_is_worse"]["codes"]),
-            rcads_self_tool=str(d["rcads"]["self_tool"]),
-            rcads_parent_tool=str(d["rcads"]["parent_tool"]),
             numeric_pattern=str(d["scores"]["numeric_pattern"]),
-            change_decimals=int(d["scores"]["change_decimals"]),
             unknown_team=str(d["breakdowns"]["unknown_team"]),
         )
         pl.select(pl.lit("1").str.contains(rules.numeric_pattern))  # the pattern must compile
@@ -112,8 +118,9 @@ def _load_outcome_rules(path: Path | RulesSource) -> OutcomeRules:
 def tool_reference(codes: Codes, rules: OutcomeRules) -> pl.DataFrame:
     """assessment_tools.csv with the quirk switches applied and the flags the measures need.
 
-    Columns: code, tool, item, min_score, max_score, cyp (bool), rater, polarity, threshold,
-    is_cgas, is_gbo, is_chiesq, t_scored (bool: joined to the RCADS norms).
+    Columns: code, tool, item, min_score, max_score, cyp (bool), rater, polarity, threshold
+    (float32, as NHS England's column), is_cgas, is_gbo, is_chiesq, t_scored (bool: the item
+    has RCADS norms, self- or parent-rated).
     """
     t = assessment_tools()
     rater = pl.col("rater")
@@ -126,7 +133,7 @@ def tool_reference(codes: Codes, rules: OutcomeRules) -> pl.DataFrame:
         polarity = pl.when(pl.col("snomed_code").is_in(list(rules.sdq_prosocial_codes))).then(
             pl.lit("Positive")
         ).otherwise(polarity)
-    t_tools = [rules.rcads_self_tool] + ([] if rules.parent_rcads_not_t_scored else [rules.rcads_parent_tool])
+    normed = rcads_norms().get_column("subscale_item").unique().to_list()
     return t.select(
         pl.col("snomed_code").alias("code"),
         "tool",
@@ -136,16 +143,16 @@ def tool_reference(codes: Codes, rules: OutcomeRules) -> pl.DataFrame:
         (pl.col("cyp_outcomes") == "Y").fill_null(False).alias("cyp"),
         rater.alias("rater"),
         polarity.alias("polarity"),
-        pl.col("reliable_change_threshold").alias("threshold"),
+        pl.col("reliable_change_threshold").cast(pl.Float32).alias("threshold"),
         pl.col("snomed_code").is_in(list(codes.cgas)).alias("is_cgas"),
         pl.col("snomed_code").is_in(list(codes.gbo)).alias("is_gbo"),
         pl.col("tool").str.starts_with(codes.chiesq_tool_prefix).fill_null(False).alias("is_chiesq"),
-        pl.col("tool").is_in(t_tools).fill_null(False).alias("t_scored"),
+        pl.col("item").is_in(normed).fill_null(False).alias("t_scored"),
     ).unique(subset=["code"], keep="first", maintain_order=True)
 
 
 # --------------------------------------------------------------------------------------------
-# Record-level preparation
+# Record-level preparation: named lazy steps
 # --------------------------------------------------------------------------------------------
 
 
@@ -158,11 +165,13 @@ class OutcomeFrames:
       (any category, valid or not), with date, parsed score and validity.
     items: per cohort referral and CYP outcomes item with a score dated on or before discharge:
       first/last, paired, change, direction, and why not paired.
+    notes: plain-English notes for the result (e.g. the digital provider's zeros).
     """
 
     referrals: pl.DataFrame
     assessments: pl.DataFrame
     items: pl.DataFrame
+    notes: tuple[str, ...] = ()
 
 
 def _age_band(codes: Codes) -> pl.Expr:
@@ -172,8 +181,37 @@ def _age_band(codes: Codes) -> pl.Expr:
     return expr
 
 
-def _discharged(tables: Mapping[str, pl.LazyFrame], month: Month, codes: Codes, rules: OutcomeRules) -> pl.LazyFrame:
-    """Referrals discharged in M with age, sex, team type and the non-activity cohort tests."""
+def _blank(col: str) -> pl.Expr:
+    return pl.col(col).is_null() | (pl.col(col).str.strip_chars() == "")
+
+
+def team_rule(tables: Mapping[str, pl.LazyFrame], referrals: pl.LazyFrame, month: Month, codes: Codes) -> pl.LazyFrame:
+    """NHS England's ServiceTeamType rule, per referral: one team row for its MHS101 record and
+    one per MHS102OtherServiceType row; a row passes when its team type is blank or not
+    excluded and it has no rejection dated on or before M.end. MHS902 is never read.
+
+    Columns: ServiceRequestId, _team_ok (any row passes), _any_accepted, _any_included_type."""
+    rows = pl.concat(
+        [
+            referrals.select(SID, pl.col("ServTeamType").alias("_type"), pl.col("ReferRejectionDate").alias("_rej")),
+            tables["MHS102OtherServiceType"]
+            .join(referrals.select(SID), on=SID, how="semi")
+            .select(SID, pl.col("ServTeamTypeRefToMH").alias("_type"), pl.col("ReferRejectionDate").alias("_rej")),
+        ],
+        how="vertical",
+    )
+    included = (_blank("_type") | ~pl.col("_type").str.strip_chars().is_in(list(codes.excluded_team_types))).fill_null(True)
+    accepted = (pl.col("_rej").is_null() | (pl.col("_rej") > month.end)).fill_null(True)
+    return rows.group_by(SID).agg(
+        (included & accepted).any().alias("_team_ok"),
+        accepted.any().alias("_any_accepted"),
+        included.any().alias("_any_included_type"),
+    )
+
+
+def discharged(tables: Mapping[str, pl.LazyFrame], month: Month, codes: Codes, rules: OutcomeRules) -> pl.LazyFrame:
+    """Referrals discharged in M (one row each, the first in file order) with age, sex, team
+    type, residence and every cohort test that does not need activity."""
     ref = (
         tables["MHS101Referral"]
         .filter(pl.col("ServDischDate").is_between(month.start, month.end))
@@ -182,38 +220,33 @@ def _discharged(tables: Mapping[str, pl.LazyFrame], month: Month, codes: Codes, 
     people = (
         tables["MHS001MPI"]
         .unique(subset=["LocalPatientId"], keep="first", maintain_order=True)
-        .select("LocalPatientId", "PersonBirthDate", "Gender")
-    )
-    teams = (
-        tables["MHS902ServiceTeamDetails"]
-        .unique(subset=[TEAM], keep="first", maintain_order=True)
-        .select(TEAM, "ServTeamTypeMH")
+        .select("LocalPatientId", "PersonBirthDate", "Gender", "LADistrictAuth")
     )
     spells = tables["MHS501HospProvSpell"].select(SID).unique().with_columns(pl.lit(True).alias("_spell"))
     r = (
         ref.join(people, on="LocalPatientId", how="left")
-        .join(teams, on=TEAM, how="left")
         .join(spells, on=SID, how="left")
+        .join(team_rule(tables, ref, month, codes), on=SID, how="left")
         .with_columns(
             age_at(pl.col("PersonBirthDate"), pl.col("ReferralRequestReceivedDate")).alias("age_at_referral"),
             pl.when(pl.col("Gender") == "1").then(pl.lit("M"))
             .when(pl.col("Gender") == "2").then(pl.lit("F"))
             .otherwise(pl.lit(None, dtype=pl.String)).alias("sex"),
-            pl.coalesce(pl.col("ServTeamType"), pl.col("ServTeamTypeMH")).alias("team_type"),
+            pl.col("ServTeamType").alias("team_type"),
         )
     )
     return r.with_columns(
         _age_band(codes).alias("age_band"),
         pl.col("age_at_referral").is_between(0, codes.cyp_max_age).fill_null(False).alias("_age_ok"),
         (pl.col("ReferralRequestReceivedDate") >= codes.outcomes_referrals_from).fill_null(False).alias("_received_ok"),
-        pl.col("ReferRejectionDate").is_null().alias("_not_rejected"),
         pl.col("_spell").is_null().alias("_no_spell"),
-        (pl.col("team_type").is_null() | ~pl.col("team_type").is_in(list(codes.excluded_team_types))).alias("_team_ok"),
+        resident_in_england(codes).alias("_in_england"),
+        pl.col("_team_ok").fill_null(False),
         pl.coalesce(pl.col(TEAM), pl.lit(rules.unknown_team)).alias("team"),
     )
 
 
-def _contacts_1_2(
+def contacts_1_2(
     tables: Mapping[str, pl.LazyFrame],
     contacts: pl.LazyFrame,
     month: Month,
@@ -221,20 +254,24 @@ def _contacts_1_2(
     codes: Codes,
     ids: pl.LazyFrame,
 ) -> pl.LazyFrame:
-    """Contact1/Contact2: dates of the first two qualifying activities on or before discharge and M.end.
+    """Contact1/Contact2: dates of the first two qualifying activities on or before discharge
+    and M.end, each in a month whose submission holds the referral (else SDCS rejects it).
 
-    ``contacts`` are the MHS201 rows of the referrals in ``ids`` (already filtered).
-    """
-    keep = ids.select(SID)
+    ``contacts`` are the MHS201 rows of the referrals in ``ids`` (already filtered)."""
     acts = qualifying_activities(
         contacts,
-        tables["MHS204IndirectActivity"].join(keep, on=SID, how="semi"),
+        tables["MHS204IndirectActivity"].join(ids.select(SID), on=SID, how="semi"),
         codes,
         settings,
+        digital_attended_only=True,
     )
     return (
-        acts.join(ids.select(SID, "ServDischDate"), on=SID, how="inner")
-        .filter((pl.col("ActDate") <= pl.col("ServDischDate")) & (pl.col("ActDate") <= month.end))
+        acts.join(ids.select(SID, "ReferralRequestReceivedDate", "ServDischDate"), on=SID, how="inner")
+        .filter(
+            (pl.col("ActDate") <= pl.col("ServDischDate"))
+            & (pl.col("ActDate") <= month.end)
+            & in_submission(pl.col("ActDate"))
+        )
         .group_by(SID)
         .agg(
             pl.col("ActDate").min().alias("Contact1"),
@@ -243,14 +280,49 @@ def _contacts_1_2(
     )
 
 
-def _assessment_rows(tables: Mapping[str, pl.LazyFrame], contacts: pl.LazyFrame, ids: pl.LazyFrame) -> pl.LazyFrame:
-    """MHS606 and MHS607 rows of the given referrals: ServiceRequestId, code, AssDate, PersScore, AssId.
+_TESTS = ("_age_ok", "_received_ok", "_no_spell", "_in_england", "_team_ok")
 
-    ``contacts`` holds (at least) the MHS201 rows of those referrals: they date MHS607 rows.
-    """
+
+def flag_cohort(disch: pl.LazyFrame, c12: pl.LazyFrame, codes: Codes) -> pl.LazyFrame:
+    """Every discharged referral with ``in_cohort``, ``exclusion_reason`` (all reasons, "; ")
+    and ``only_activity_excluded`` (out only for want of a second activity)."""
+    team_reason = (
+        pl.when(~pl.col("_any_accepted").fill_null(False)).then(pl.lit("rejected"))
+        .when(~pl.col("_any_included_type").fill_null(False)).then(pl.lit("excluded team type"))
+        .otherwise(pl.lit("no team row both accepted and of an included type"))
+    )
+    return disch.join(c12, on=SID, how="left").with_columns(
+        pl.col("Contact2").is_not_null().alias("_two_acts"),
+    ).with_columns(
+        pl.all_horizontal(*_TESTS, "_two_acts").alias("in_cohort"),
+        pl.concat_list(
+            pl.when(~pl.col("_age_ok")).then(
+                pl.when(pl.col("age_at_referral").is_null()).then(pl.lit("age at referral unknown")).otherwise(
+                    pl.concat_str([pl.lit("aged "), pl.col("age_at_referral").cast(pl.String), pl.lit(" at referral")])
+                )
+            ),
+            pl.when(~pl.col("_received_ok")).then(pl.lit(f"received before {codes.outcomes_referrals_from.isoformat()}")),
+            pl.when(~pl.col("_team_ok")).then(team_reason),
+            pl.when(~pl.col("_no_spell")).then(pl.lit("hospital spell")),
+            pl.when(~pl.col("_in_england")).then(pl.lit("resident outside England")),
+            pl.when(~pl.col("_two_acts")).then(pl.lit(FEWER_THAN_TWO)),
+        ).list.drop_nulls().list.join("; ").alias("exclusion_reason"),
+    ).with_columns(
+        pl.when(pl.col("exclusion_reason") == "").then(None).otherwise(pl.col("exclusion_reason")).alias("exclusion_reason"),
+        (pl.all_horizontal(*_TESTS) & ~pl.col("_two_acts")).alias("only_activity_excluded"),
+    )
+
+
+def assessment_rows(tables: Mapping[str, pl.LazyFrame], contacts: pl.LazyFrame, ids: pl.LazyFrame) -> pl.LazyFrame:
+    """MHS606 and MHS607 rows of the given referrals: ServiceRequestId, code, AssDate,
+    PersScore (as written), AssId, source and ``_order`` (0 for MHS606, 1 for MHS607, then the
+    row's position in its file): the tie-break after the date.
+
+    ``contacts`` holds (at least) the MHS201 rows of those referrals: they date MHS607 rows."""
     keep = ids.select(SID)
     a606 = (
         tables["MHS606CodedScoreAssessmentRefer"]
+        .with_row_index("_row")
         .join(keep, on=SID, how="semi")
         .select(
             pl.col(SID),
@@ -264,6 +336,7 @@ def _assessment_rows(tables: Mapping[str, pl.LazyFrame], contacts: pl.LazyFrame,
                 ignore_nulls=True,
             ).alias("AssId"),
             pl.lit("MHS606").alias("source"),
+            pl.col("_row").cast(pl.Int64).alias("_order"),
         )
     )
     link = (
@@ -274,6 +347,7 @@ def _assessment_rows(tables: Mapping[str, pl.LazyFrame], contacts: pl.LazyFrame,
     )
     a607 = (
         tables["MHS607CodedScoreAssessmentAct"]
+        .with_row_index("_row")
         .join(link, on="CareContactId", how="inner")
         .select(
             pl.col(SID),
@@ -286,100 +360,82 @@ def _assessment_rows(tables: Mapping[str, pl.LazyFrame], contacts: pl.LazyFrame,
                 ignore_nulls=True,
             ).alias("AssId"),
             pl.lit("MHS607").alias("source"),
+            (pl.col("_row").cast(pl.Int64) + (1 << 40)).alias("_order"),
         )
     )
     return pl.concat([a606, a607], how="vertical")
 
 
-def prepare(
-    tables: Mapping[str, pl.LazyFrame],
-    month: Month,
-    settings: ProviderSettings,
-    codes: Codes,
-    rules: OutcomeRules | None = None,
-) -> OutcomeFrames:
-    """Cohort, assessments and per-item pairing for month M.
+def score_assessments(
+    rows: pl.LazyFrame, tools: pl.LazyFrame, cohort: pl.LazyFrame, month: Month, rules: OutcomeRules
+) -> pl.LazyFrame:
+    """Assessment rows of known tools with the parsed score and its validity.
 
-    Collected in stages so that each large table is scanned once, filtered by a small key set:
-    referrals discharged in M, then their contacts and activities, then the cohort's assessments.
-    """
-    rules = rules or load_outcome_rules()
-    if set(codes.raters) != set(RATER_IDS):
-        raise RulesError("rules/codes.toml [outcomes] raters must be exactly Self, Parent and Clinician")
-    tools = tool_reference(codes, rules).lazy()
-    disch = _discharged(tables, month, codes, rules).collect().lazy()
-    contacts = tables["MHS201CareContact"].join(disch.select(SID), on=SID, how="semi").collect().lazy()
-    c12 = _contacts_1_2(tables, contacts, month, settings, codes, disch).collect().lazy()
-    referrals = disch.join(c12, on=SID, how="left").with_columns(
-        pl.col("Contact2").is_not_null().alias("_two_acts"),
-    ).with_columns(
-        pl.all_horizontal("_age_ok", "_received_ok", "_not_rejected", "_no_spell", "_team_ok", "_two_acts").alias("in_cohort"),
-        pl.concat_list(
-            pl.when(~pl.col("_age_ok")).then(
-                pl.when(pl.col("age_at_referral").is_null()).then(pl.lit("age at referral unknown")).otherwise(
-                    pl.concat_str([pl.lit("aged "), pl.col("age_at_referral").cast(pl.String), pl.lit(" at referral")])
-                )
-            ),
-            pl.when(~pl.col("_received_ok")).then(pl.lit(f"received before {codes.outcomes_referrals_from.isoformat()}")),
-            pl.when(~pl.col("_not_rejected")).then(pl.lit("rejected")),
-            pl.when(~pl.col("_no_spell")).then(pl.lit("hospital spell")),
-            pl.when(~pl.col("_team_ok")).then(pl.lit("excluded team type")),
-            pl.when(~pl.col("_two_acts")).then(pl.lit(FEWER_THAN_TWO)),
-        ).list.drop_nulls().list.join("; ").alias("exclusion_reason"),
-    ).with_columns(
-        pl.when(pl.col("exclusion_reason") == "").then(None).otherwise(pl.col("exclusion_reason")).alias("exclusion_reason"),
-        # only fewer than two activities keeps this referral out (completeness lists it)
-        (pl.all_horizontal("_age_ok", "_received_ok", "_not_rejected", "_no_spell", "_team_ok") & ~pl.col("_two_acts"))
-        .alias("only_activity_excluded"),
-    ).collect().lazy()
-    cohort = referrals.filter(pl.col("in_cohort")).select(
-        SID, "ReferralRequestReceivedDate", "ServDischDate", "Contact1", "Contact2", "age_at_referral", "sex"
-    ).collect().lazy()
-
+    ``score`` is float32, as NHS England's columns are: a decimal number (sign, exponent such as
+    ``1e1``, surrounding spaces allowed; not inf/nan/``1_0``) read straight into single
+    precision, so ``10.0000001`` is 10. ``in_range``: inside the item's range; ``in_window``:
+    dated on or before discharge and M.end."""
     numeric = pl.col("PersScore").str.contains(rules.numeric_pattern).fill_null(False)
-    assessments = (
-        _assessment_rows(tables, contacts, cohort)
-        .join(tools, on="code", how="inner")
+    return (
+        rows.join(tools, on="code", how="inner")
         .join(cohort, on=SID, how="inner")
         .with_columns(
-            pl.when(numeric).then(pl.col("PersScore").str.strip_chars().cast(pl.Float64, strict=False)).alias("score"),
+            pl.when(numeric).then(pl.col("PersScore").str.strip_chars().cast(pl.Float32, strict=False)).alias("score"),
         )
         .with_columns(
-            pl.col("score").is_between(pl.col("min_score"), pl.col("max_score")).fill_null(False).alias("in_range"),
+            pl.col("score").cast(pl.Float64).is_between(pl.col("min_score"), pl.col("max_score"))
+            .fill_null(False).alias("in_range"),
             ((pl.col("AssDate") <= pl.col("ServDischDate")) & (pl.col("AssDate") <= month.end))
             .fill_null(False).alias("in_window"),
         )
-        .collect()
-        .lazy()
     )
 
-    keys = [SID, "item"]
-    cyp_rows = assessments.filter(pl.col("cyp") & pl.col("in_window"))
+
+ITEM = [SID, "item"]
+ORDER = [SID, "item", "AssDate", "_order"]
+
+
+def t_scores(valid: pl.LazyFrame) -> pl.LazyFrame:
+    """Valid CYP item scores, identical rows (referral, item, date, score as written) once, with
+    ``tscore``: RCADS subscales (self and parent) as float32 T-scores -- computed in double from
+    the float32 raw score and the decimal norms, then stored in single precision -- when sex and
+    age at referral have a norm; every other score stays raw."""
     norms = rcads_norms().lazy().select(
-        pl.col("subscale_item").alias("_norm_item"), pl.col("gender").alias("sex"),
+        pl.col("subscale_item").alias("item"), pl.col("gender").alias("sex"),
         pl.col("age").cast(pl.Int32).alias("age_at_referral"), pl.col("mean").alias("_mean"), pl.col("sd").alias("_sd"),
     )
-    ranked = (
-        cyp_rows.filter(pl.col("in_range"))
-        .sort([SID, "item", "AssDate", "AssId"])
-        .unique(subset=[SID, "item", "AssDate", "score"], keep="first", maintain_order=True)
-        .with_columns(pl.when(pl.col("t_scored")).then(pl.col("item")).alias("_norm_item"))
-        .join(norms, on=["_norm_item", "sex", "age_at_referral"], how="left")
+    t = 10 * (pl.col("score").cast(pl.Float64) - pl.col("_mean")) / pl.col("_sd") + 50
+    return (
+        valid.sort(ORDER)
+        .unique(subset=[SID, "item", "AssDate", "PersScore"], keep="first", maintain_order=True)
+        .join(norms, on=["item", "sex", "age_at_referral"], how="left")
         .with_columns(
             pl.when(pl.col("_mean").is_not_null() & pl.col("_sd").is_not_null() & (pl.col("_sd") != 0))
-            .then(10 * (pl.col("score") - pl.col("_mean")) / pl.col("_sd") + 50)
+            .then(t.cast(pl.Float32))
             .otherwise(pl.col("score")).alias("tscore")
         )
-        .filter(pl.col("AssDate") >= pl.col("Contact1"))
-        .sort([SID, "item", "AssDate", "AssId"])
-        .with_columns(pl.int_range(1, pl.len() + 1).over(keys).alias("rn"))
+    )
+
+
+def rank_after_contact1(scored: pl.LazyFrame) -> pl.LazyFrame:
+    """Scores dated on or after Contact1, ranked per referral and item (``rn`` from 1 by date,
+    source, row), with ``_last_rn``: the latest rank after the first dated on or after Contact2."""
+    return (
+        scored.filter(pl.col("AssDate") >= pl.col("Contact1"))
+        .sort(ORDER)
+        .with_columns(pl.int_range(1, pl.len() + 1).over(ITEM).alias("rn"))
         .with_columns(
             pl.when((pl.col("rn") > 1) & (pl.col("AssDate") >= pl.col("Contact2"))).then(pl.col("rn"))
-            .max().over(keys).alias("_last_rn")
+            .max().over(ITEM).alias("_last_rn")
         )
     )
+
+
+def pair_items(cyp_rows: pl.LazyFrame, ranked: pl.LazyFrame) -> pl.LazyFrame:
+    """Per referral and item: first and last, ``paired``, float32 ``change`` (single-precision
+    subtraction), ``direction`` against the float32 threshold, and ``reason`` when unpaired."""
     is_first, is_last = pl.col("rn") == 1, pl.col("rn") == pl.col("_last_rn")
-    pairs = ranked.group_by(keys).agg(
+    pairs = ranked.group_by(ITEM).agg(
         pl.len().alias("n_after_contact1"),
         pl.col("AssDate").filter(is_first).first().alias("first_date"),
         pl.col("tscore").filter(is_first).first().alias("first_score"),
@@ -388,8 +444,8 @@ def prepare(
         pl.col("tscore").filter(is_last).first().alias("last_score"),
         pl.col("score").filter(is_last).first().alias("last_raw"),
     )
-    stats = cyp_rows.group_by(keys).agg(
-        pl.col("code").sort_by("AssId").first().alias("item_code"),
+    stats = cyp_rows.group_by(ITEM).agg(
+        pl.col("code").sort_by("_order").first().alias("item_code"),
         pl.col("tool").first(),
         pl.col("rater").first(),
         pl.col("polarity").first(),
@@ -399,11 +455,11 @@ def prepare(
         pl.col("in_range").sum().alias("n_valid"),
         (~pl.col("in_range") & (pl.col("AssDate") >= pl.col("Contact1"))).sum().alias("n_invalid_after_contact1"),
     )
-    change = (pl.col("last_score") - pl.col("first_score")).round(rules.change_decimals)
+    change = (pl.col("last_score") - pl.col("first_score")).cast(pl.Float32)  # float32 - float32
     good = pl.when(pl.col("polarity") == "Positive").then(pl.col("change")).otherwise(-pl.col("change"))
     reliable = pl.col("change").abs() >= pl.col("threshold")
-    items = (
-        stats.join(pairs, on=keys, how="left")
+    return (
+        stats.join(pairs, on=ITEM, how="left")
         .with_columns(
             pl.col("n_after_contact1").fill_null(0),
             (pl.col("first_date").is_not_null() & pl.col("last_date").is_not_null()).alias("paired"),
@@ -424,7 +480,12 @@ def prepare(
         )
     )
 
-    rater_flags = items.group_by([SID, "rater"]).agg(
+
+def rater_flags(items: pl.LazyFrame) -> pl.LazyFrame:
+    """Per referral, the five flags of each rater (``self_assessed`` ... ``clinician_no_change``):
+    improved if some paired item improved and none deteriorated; deteriorated if any did; no
+    change if some paired item did not change and none moved reliably."""
+    per_rater = items.group_by([SID, "rater"]).agg(
         pl.col("first_date").is_not_null().any().alias("assessed"),
         pl.col("paired").any().alias("paired"),
         (pl.col("direction") == IMPROVED).any().alias("_imp"),
@@ -435,16 +496,21 @@ def prepare(
         pl.col("_det").alias("deteriorated"),
         (pl.col("_nc") & ~pl.col("_imp") & ~pl.col("_det")).alias("no_change"),
     )
-    wide = rater_flags.group_by(SID).agg(
+    return per_rater.group_by(SID).agg(
         pl.col(flag).filter(pl.col("rater") == rater).any().alias(f"{rater.lower()}_{flag}")
         for rater in RATER_IDS
         for flag in FLAGS
     )
+
+
+def referral_outcomes(referrals: pl.LazyFrame, flags: pl.LazyFrame, *, linked: bool) -> pl.LazyFrame:
+    """Every discharged referral with its rater flags (false outside the cohort, and everywhere
+    when the assessments are not ``linked`` to referrals: a digital provider nationally)."""
     flag_cols = list(FLAG_COLUMNS)
-    referrals_out = (
-        referrals.join(wide, on=SID, how="left")
+    return (
+        referrals.join(flags, on=SID, how="left")
         .with_columns(
-            [pl.col(c).fill_null(False) & pl.col("in_cohort") for c in flag_cols]
+            [(pl.col(c).fill_null(False) & pl.col("in_cohort") & pl.lit(linked)).alias(c) for c in flag_cols]
         )
         .with_columns(
             pl.any_horizontal([f"{r.lower()}_assessed" for r in RATER_IDS]).alias("any_assessed"),
@@ -457,6 +523,36 @@ def prepare(
         )
         .sort(SID)
     )
+
+
+def prepare(
+    tables: Mapping[str, pl.LazyFrame],
+    month: Month,
+    settings: ProviderSettings,
+    codes: Codes,
+    rules: OutcomeRules | None = None,
+) -> OutcomeFrames:
+    """Cohort, assessments and per-item pairing for month M.
+
+    Collected in stages so that each large table is scanned once, filtered by a small key set:
+    referrals discharged in M, then their contacts and activities, then the cohort's assessments.
+    """
+    rules = rules or load_outcome_rules()
+    if set(codes.raters) != set(RATER_IDS):
+        raise RulesError("rules/codes.toml [outcomes] raters must be exactly Self, Parent and Clinician")
+    tools = tool_reference(codes, rules).lazy()
+    disch = discharged(tables, month, codes, rules).collect().lazy()
+    contacts = tables["MHS201CareContact"].join(disch.select(SID), on=SID, how="semi").collect().lazy()
+    c12 = contacts_1_2(tables, contacts, month, settings, codes, disch).collect().lazy()
+    referrals = flag_cohort(disch, c12, codes).collect().lazy()
+    cohort = referrals.filter(pl.col("in_cohort")).select(
+        SID, "ReferralRequestReceivedDate", "ServDischDate", "Contact1", "Contact2", "age_at_referral", "sex"
+    )
+    assessments = score_assessments(assessment_rows(tables, contacts, cohort), tools, cohort, month, rules)
+    assessments = assessments.collect().lazy()
+    cyp_rows = assessments.filter(pl.col("cyp") & pl.col("in_window"))
+    items = pair_items(cyp_rows, rank_after_contact1(t_scores(cyp_rows.filter(pl.col("in_range")))))
+    referrals_out = referral_outcomes(referrals, rater_flags(items), linked=not settings.digital)
     items_out = items.join(
         referrals.select(SID, "LocalPatientId", TEAM, "team"), on=SID, how="left"
     ).select(
@@ -464,8 +560,11 @@ def prepare(
         "is_cgas", "is_gbo", "first_date", "first_raw", "first_score", "last_date", "last_raw", "last_score",
         "paired", "change", "direction", "reason",
     ).sort([SID, "item"])
-    ref_df, ass_df, items_df = pl.collect_all([referrals_out, assessments.sort([SID, "AssDate", "AssId"]), items_out])
-    return OutcomeFrames(referrals=ref_df, assessments=ass_df, items=items_df)
+    ref_df, ass_df, items_df = pl.collect_all(
+        [referrals_out, assessments.sort([SID, "AssDate", "_order"]).drop("_order"), items_out]
+    )
+    notes = (DIGITAL_NOTE,) if settings.digital else ()
+    return OutcomeFrames(referrals=ref_df, assessments=ass_df, items=items_df, notes=notes)
 
 
 # --------------------------------------------------------------------------------------------

@@ -8,9 +8,10 @@ The published rule is measures.md "Comparing with the published file":
   rounded the national way, reads the same. Counts are rounded to the nearest 5, halves away
   from zero (and 0-4 would have been ``*``). Percentages: the published provider-level
   percentage carries its own precision (whole numbers in the real files, e.g. ``41``); the local
-  percentage, computed from the unrounded numerator and denominator, is rounded halves away
-  from zero to as many decimals as the published text shows, and must equal it (and its
-  numerator must be 5 or more, else it would have been ``*``);
+  percentage, computed from the unrounded numerator and denominator, is rounded as NHS England
+  does -- to one decimal (Spark ``ROUND`` of the double), then again half up to a whole number
+  for a whole-number file (14.458 -> 14.5 -> 15: one rounding, 14, would be a false
+  discrepancy) -- and must equal it (and its numerator must be 5 or more, else ``*``);
 - England rows compare exactly (same precision as published, no suppression);
 - otherwise the difference ``published - local`` is judged against the measure's tolerance from
   ``rules/tolerances.toml``: within tolerance, or a discrepancy with the tolerance's severity.
@@ -36,7 +37,7 @@ from recon.measures.catalog import catalog as measure_catalog
 from recon.measures.model import MeasuresResult, MeasureValue
 from recon.reconcile.model import Comparison, ComparisonStatus
 from recon.reconcile.tolerances import Kind, Tolerance, Tolerances, load_tolerances
-from recon.rounding import SUPPRESSION_LIMIT, round5, round_half_away, suppressed_text
+from recon.rounding import SUPPRESSION_LIMIT, published_percent, round5, round_half_away, suppressed_text
 
 # Worst first (for renderers that want one verdict per measure across sources).
 _RANK = {
@@ -77,10 +78,15 @@ def _fmt(v: float | int | None) -> str:
     return str(int(f)) if f.is_integer() else f"{f:g}"
 
 
-def _local_percent(local: MeasureValue) -> float | None:
+def _shown_percent(local: MeasureValue, decimals: int) -> float | None:
+    """The local percentage as NHS England would publish it with ``decimals`` places: one
+    decimal the Spark way, then (a whole-number file) rounded again: 14.458 -> 14.5 -> 15."""
     if local.numerator is not None and local.denominator:
-        return local.numerator * 100 / local.denominator
-    return None if local.value is None else float(local.value)
+        return published_percent(local.numerator, local.denominator, decimals)
+    if local.value is None:
+        return None
+    one = float(local.value)
+    return one if decimals >= 1 else round_half_away(one, decimals)
 
 
 def judge_published(
@@ -115,8 +121,13 @@ def judge_published(
         return Verdict(ComparisonStatus.DISCREPANCY, None,
                        f"published {_fmt(p)} but the local value cannot be computed (denominator 0)", tolerance)
     if kind == "percentage":
-        pct = _local_percent(local)
-        shown = round_half_away(pct, decimals_of(published_text)) if pct is not None else None
+        shown: float | None
+        if exact:  # England rows: the unrounded local figure to the published precision
+            raw = local.numerator * 100 / local.denominator if local.numerator is not None and local.denominator \
+                else float(v)
+            shown = round_half_away(raw, decimals_of(published_text))
+        else:
+            shown = _shown_percent(local, decimals_of(published_text))
         big_enough = exact or local.numerator is None or local.numerator >= SUPPRESSION_LIMIT
         if shown is not None and big_enough and shown == p:
             how = "exactly" if exact else f"rounded to {decimals_of(published_text)} decimals"

@@ -17,7 +17,7 @@ from typing import Any
 import polars as pl
 
 from recon.months import Month
-from recon.rounding import round5
+from recon.rounding import published_percent, round5
 from recon.sample.generate import build_tables, write_csv, write_tables
 from recon.sample.plant import (
     NBSP_PERSON_INDEX,
@@ -101,7 +101,7 @@ def _published(extract: Tables, end_month: Month, provider: str, seed: int, mani
     for mid in ("MHS112a", "MHS111a", "MHS111g"):
         v = this.get(mid)
         if v is not None and v.value is not None and (v.numerator or 0) >= 5:
-            new_pct = f"{min(100.0, float(v.value) + 9.0) if float(v.value) < 91 else float(v.value) - 9.0:.1f}"
+            new_pct = f"{min(100.0, float(v.value) + 9.0) if float(v.value) < 91 else float(v.value) - 9.0:.0f}"
             overrides[mid] = new_pct
             planted.append({"measure_id": mid, "extract": v.value, "published": new_pct})
             break
@@ -162,7 +162,8 @@ def expected_status(local: Any, published: str | None, measure_id: str, percenta
     if published == "" or value is None:
         return "consistent" if published == "" and value is None else "discrepancy"
     p = float(published)
-    if (not percentage and round5(float(value)) == p) or (percentage and float(value) == p):
+    shown = published_percent(local.numerator or 0, local.denominator or 0, 0) if percentage else None
+    if (not percentage and round5(float(value)) == p) or (percentage and shown == p):
         return "consistent"
     absolute, relative = _tolerance(measure_id, percentage)
     d = abs(p - float(value))

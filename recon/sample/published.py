@@ -1,8 +1,9 @@
 """A synthetic published MHSMS file in the national 11-column layout (mhsds.md section 5).
 
 Provider rows carry the national suppression (counts 0-4 as ``*``, others rounded to the
-nearest 5, halves away from zero; a percentage is ``*`` when its numerator is suppressed);
-England rows are exact. Values come from recon's own measures engine run on the
+nearest 5, halves away from zero; a percentage is ``*`` when its numerator is suppressed, else
+a whole number rounded twice as NHS England does: one decimal, then half up, 14.458 -> 14.5 ->
+15); England rows are exact. Values come from recon's own measures engine run on the
 pre-deadline extract, as NHS England would have computed them from that submission.
 """
 
@@ -18,7 +19,7 @@ import numpy as np
 
 from recon.measures.model import MeasuresResult, MeasureValue
 from recon.months import Month
-from recon.rounding import suppressed_text
+from recon.rounding import published_percent, suppressed_text
 
 COLUMNS = (
     "REPORTING_PERIOD_START", "REPORTING_PERIOD_END", "STATUS", "BREAKDOWN", "PRIMARY_LEVEL",
@@ -41,7 +42,8 @@ def suppressed(v: MeasureValue, percentage: bool) -> str:
     if percentage:
         if v.numerator is None or v.numerator < 5 or v.value is None:
             return "*"
-        return f"{float(v.value):.1f}"
+        whole = published_percent(v.numerator, v.denominator or 0, 0)
+        return "*" if whole is None else str(int(whole))
     if v.value is None:
         return ""
     return suppressed_text(float(v.value))

@@ -6,12 +6,8 @@ Reporting month M = 2024-09 unless stated: M.start 2024-09-01, M.end 2024-09-30;
 
 from __future__ import annotations
 
-import datetime as dt
-
 import polars as pl
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from recon.codes import load_codes
 from recon.config import ProviderSettings
@@ -285,19 +281,90 @@ def test_mhs69_two_contacts_on_one_day_reach_second_contact_that_day():
     assert mhs69(SEP, **case) == 1
 
 
-def test_mhs69_one_contact_is_not_enough_and_duplicate_indirect_rows_count_once():
-    # One contact plus the same indirect activity (same referral, date, time) twice: 2 activities,
-    # second on 2024-09-12 -> 1. Without the contact the duplicate indirect alone gives 0.
+def test_mhs69_one_contact_is_not_enough_and_a_duplicated_indirect_row_is_a_second_activity():
+    # MHS69 counts every MHS204 row (menh_analysis 3.CYP_2nd_contact_prep.py: no de-duplication):
+    # the same indirect activity (same referral, date, time) twice is two activities, the second
+    # on 2024-09-12 -> 1. One indirect row alone is one activity -> 0.
     base = dict(people=[person("P", "2012-01-01")], referrals=[referral("R", "P", "2024-08-01")])
     dup = [indirect("R", "2024-09-12", "10:00"), indirect("R", "2024-09-12", "10:00")]
-    assert mhs69(SEP, **base, indirect=dup) == 0
-    assert mhs69(SEP, **base, indirect=dup, contacts=[contact("C1", "R", "2024-09-01")]) == 1
-    # a different time is a different indirect activity: two activities -> 1
-    two = [indirect("R", "2024-09-12", "10:00"), indirect("R", "2024-09-12", "11:00")]
-    assert mhs69(SEP, **base, indirect=two) == 1
+    assert mhs69(SEP, **base, indirect=dup[:1]) == 0
+    assert mhs69(SEP, **base, indirect=dup) == 1
+    # MHS95 counts people: the duplicate changes nothing there (1 person either way)
+    assert mhs95(**base, indirect=dup) == 1 and mhs95(**base, indirect=dup[:1]) == 1
+
+
+def test_mhs69_duplicated_indirect_row_as_second_contact_in_august_not_september():
+    # Contact 2024-08-05, indirect row 2024-08-20 twice: the second activity is the first copy of
+    # the indirect row on 2024-08-20 -> counted in August, so September gives 0 (and a contact on
+    # 2024-09-02 does not count the person again in the same financial year).
+    base = dict(people=[person("P", "2012-01-01")], referrals=[referral("R", "P", "2024-08-01")])
+    acts = dict(contacts=[contact("C1", "R", "2024-08-05"), contact("C2", "R", "2024-09-02")],
+                indirect=[indirect("R", "2024-08-20"), indirect("R", "2024-08-20")])
+    assert mhs69(Month(2024, 8), **base, **acts) == 1
+    assert mhs69(SEP, **base, **acts) == 0
+
+
+def test_mhs69_contact_before_indirect_on_one_day_and_indirect_aged_at_referral():
+    # Born 2006-09-10. Referral received 2024-08-15 (aged 17 at referral). On 2024-09-10 (18th
+    # birthday) a care contact (aged 18) and an indirect activity (aged 17: at referral).
+    # Care contacts rank before indirect activities on a date: the first is the contact, aged 18
+    # -> not counted. Without the contact, indirect rows on 2024-09-10 and 2024-09-12: the first
+    # is aged at referral (17) -> counted in September.
+    base = dict(people=[person("P", "2006-09-10")], referrals=[referral("R", "P", "2024-08-15")])
+    assert mhs69(SEP, **base, contacts=[contact("C1", "R", "2024-09-10")],
+                 indirect=[indirect("R", "2024-09-10")]) == 0
+    assert mhs69(SEP, **base, indirect=[indirect("R", "2024-09-10"), indirect("R", "2024-09-12")]) == 1
+
+
+def test_mhs69_route_b_in_year_when_all_time_second_is_in_the_previous_year():
+    # measures.md example: contacts 2023-12-10 and 2023-12-11 (previous FY: route A's second is
+    # not in FY 2024-25), then 2024-06-01 and 2024-06-07. Route B ranks this year's only: first
+    # 2024-06-01 (aged 12), second 2024-06-07 -> counted in June 2024 (once in FY 2024-25). In
+    # FY 2023-24 route A gives 2023-12-11 -> December 2023.
+    case = second_contact_case("2012-01-01", "2023-11-01", ["2023-12-10", "2023-12-11", "2024-06-01", "2024-06-07"])
+    assert mhs69(Month(2024, 6), **case) == 1
+    assert mhs69(Month(2023, 12), **case) == 1
+    assert sum(mhs69(Month(2024, 4).shift(i), **case) for i in range(12)) == 1
+    # one contact this year only: route B has no second, route A's second is last year -> 0
+    one = second_contact_case("2012-01-01", "2023-11-01", ["2023-12-10", "2023-12-11", "2024-06-01"])
+    assert mhs69(Month(2024, 6), **one) == 0
+
+
+def test_mhs69_route_b_first_in_year_must_be_under_18():
+    # Born 2006-05-01. Contacts 2024-03-01 (17), 2024-03-05 (17), 2024-05-02 (18), 2024-05-03 (18).
+    # Route A: second 2024-03-05 is in FY 2023-24, not 2024-25. Route B: first this year 2024-05-02
+    # at 18 -> nothing. So May 2024 gives 0; March 2024 gives 1 (route A in FY 2023-24).
+    case = second_contact_case("2006-05-01", "2024-02-01", ["2024-03-01", "2024-03-05", "2024-05-02", "2024-05-03"])
+    assert mhs69(Month(2024, 5), **case) == 0
+    assert mhs69(Month(2024, 3), **case) == 1
+
+
+def test_mhs69_activity_before_its_referral_month_is_rejected_earlier_in_the_month_counts():
+    # Referral received 2024-08-20. A contact on 2024-07-31 is in a month whose submission lacks
+    # the referral: rejected, counts nowhere. Contacts 2024-08-01 (same month, before the received
+    # date: in August's submission) and 2024-09-03 -> second contact in September.
+    base = dict(people=[person("P", "2012-01-01")], referrals=[referral("R", "P", "2024-08-20")])
+    assert mhs69(SEP, **base, contacts=[contact("C0", "R", "2024-07-31"), contact("C2", "R", "2024-09-03")]) == 0
+    assert mhs69(SEP, **base, contacts=[contact("C1", "R", "2024-08-01"), contact("C2", "R", "2024-09-03")]) == 1
+    # after the discharge month: discharged 2024-08-25, a contact on 2024-09-03 is rejected
+    gone = dict(people=base["people"], referrals=[referral("R", "P", "2024-08-01", "2024-08-25")])
+    assert mhs69(SEP, **gone, contacts=[contact("C1", "R", "2024-08-02"), contact("C2", "R", "2024-09-03")]) == 0
+
+
+@pytest.mark.parametrize(("digital", "mech", "attend", "expected"), [
+    (False, "01", "5", 1), (False, "09", "5", 0),
+    (True, "09", "5", 1), (True, "09", "3", 0),  # digital: attended 05/09/10/13 only ...
+    (True, "01", "5", 0),  # ... and not 01/02/04/11 (menh_analysis CYP_KOOTH list)
+])
+def test_mhs69_digital_provider_mechanisms(digital, mech, attend, expected):
+    base = dict(people=[person("P", "2012-01-01")], referrals=[referral("R", "P", "2024-08-01")])
+    cs = [contact("C1", "R", "2024-09-02", attend, mech), contact("C2", "R", "2024-09-03", attend, mech)]
+    values, _ = run(SEP, ProviderSettings(digital=digital), **base, contacts=cs)
+    assert provider_values(values)["MHS69"] == expected
 
 
 def test_mhs69_duplicate_contact_id_is_one_activity():
+    # a repeated care contact id on one date is a duplicate key, not a second contact (recon's choice)
     base = dict(people=[person("P", "2012-01-01")], referrals=[referral("R", "P", "2024-08-01")])
     assert mhs69(SEP, **base, contacts=[contact("C1", "R", "2024-09-01"), contact("C1", "R", "2024-09-01")]) == 0
 
@@ -306,13 +373,13 @@ def test_mhs69_duplicate_contact_id_is_one_activity():
     ("received", "expected"),
     [
         ("2024-08-31", 1),  # born 2006-09-01: 17 at referral
-        ("2024-09-01", 1),  # 18th birthday: 18 at referral, inside "aged 0 to 18"
+        ("2024-09-01", 0),  # 18 at referral, but the August contact predates the referral's month
     ],
 )
 def test_mhs69_age_at_referral_0_to_18(received, expected):
     # Contacts 2024-08-20 (aged 17: before the 18th birthday) and 2024-09-05 (second, in M).
-    # The first contact predates the second referral date: the method does not bound
-    # activities by the referral's dates, only by its id.
+    # Received 2024-09-01: the 2024-08-20 contact is in a month whose submission lacks the
+    # referral (rejected nationally), leaving one contact -> 0.
     frames = dict(
         people=[person("P", "2006-09-01")],
         referrals=[referral("R", "P", received)],
@@ -404,11 +471,12 @@ def test_mhs69_detail_and_breakdowns():
 
 
 def test_mhs69_age_18_at_referral_is_its_own_age_band_level():
-    # Born 2006-09-01, referred 2024-09-01 (18), first contact 2024-08-20 (17), second 2024-09-05.
+    # Born 2006-09-15, referred 2024-09-15 (18), first contact 2024-09-10 (17: earlier in the
+    # received month, so in September's submission), second 2024-09-20.
     frames = dict(
-        people=[person("P", "2006-09-01")],
-        referrals=[referral("R", "P", "2024-09-01")],
-        contacts=[contact("C1", "R", "2024-08-20"), contact("C2", "R", "2024-09-05")],
+        people=[person("P", "2006-09-15")],
+        referrals=[referral("R", "P", "2024-09-15")],
+        contacts=[contact("C1", "R", "2024-09-10"), contact("C2", "R", "2024-09-20")],
     )
     values, _ = run(**frames)
     assert breakdown_values(values, "MHS69", "Age band") == {"18": 1}
@@ -460,104 +528,40 @@ def test_mhs95_leap_day_birthday():
 
 
 # ---------------------------------------------------------------------------------------------
-# The fast plans against a plain-Python reading of measures.md on random small extracts
-
-def py_age(birth: dt.date, day: dt.date) -> int:
-    return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
+# MHS95: corrections of issue 11 (indirect activity aged at month end, submission, residence)
 
 
-def reference(people, referrals, contacts, indirects, month: Month) -> dict:
-    """MHS95 (with its team breakdown) and MHS69 straight from the spec, row by row."""
-    birth = {}
-    for p in people:
-        birth.setdefault(p["LocalPatientId"], dt.date.fromisoformat(p["PersonBirthDate"]))
-    refs = {}
-    for r in referrals:
-        refs.setdefault(r["ServiceRequestId"], r)
-    # A repeated contact id (a duplicate key, reported by validation) is an activity on each of
-    # its dates, once per date: every row counts for MHS95; MHS69 orders distinct (date, id).
-    acts = []
-    for c in contacts:
-        if c["AttendStatus"] in ("5", "6") and c["ConsMechanismMH"] in ("01", "02", "04", "11"):
-            acts.append((c["ServiceRequestId"], c["CareContDate"], c["CareContTime"], c["CareContactId"], c.get("UniqCareProfTeamLocalID")))
-    seen_ind = set()
-    for i in indirects:
-        k = (i["ServiceRequestId"], i["IndirectActDate"], i["IndirectActTime"])
-        if k not in seen_ind:
-            seen_ind.add(k)
-            acts.append((k[0], k[1], k[2], f"IND:{k[1]}{k[2] or ''}", None))
-    start = month.shift(-11).start
-    people95, teams95 = set(), {}
-    fy = month.financial_year_start
-    fy_start, fy_end = fy.start, fy.shift(11).end
-    per_ref: dict[str, set] = {}
-    for sid, d, _time, aid, team in acts:
-        r = refs.get(sid)
-        if r is None or r["LocalPatientId"] not in birth:
-            continue
-        b = birth[r["LocalPatientId"]]
-        day = dt.date.fromisoformat(d)
-        age_ref = py_age(b, dt.date.fromisoformat(r["ReferralRequestReceivedDate"]))
-        if start <= day <= month.end and 0 <= age_ref <= 17 and 0 <= py_age(b, day) <= 17:
-            people95.add(r["LocalPatientId"])
-            level = team or r.get("UniqCareProfTeamLocalID") or "UNKNOWN"
-            teams95.setdefault(level, set()).add(r["LocalPatientId"])
-        if 0 <= age_ref <= 18 and day <= month.end:
-            per_ref.setdefault(sid, set()).add((day, aid))
-    person_date: dict[str, dt.date] = {}
-    for sid, distinct in per_ref.items():
-        rows = sorted(distinct)  # by date (time and id only break ties within a date)
-        r = refs[sid]
-        if len(rows) < 2 or py_age(birth[r["LocalPatientId"]], rows[0][0]) > 17:
-            continue
-        second = rows[1][0]
-        if fy_start <= second <= fy_end:
-            pid = r["LocalPatientId"]
-            person_date[pid] = min(person_date.get(pid, second), second)
-    mhs69 = sum(1 for d in person_date.values() if month.start <= d <= month.end)
-    return {"MHS95": len(people95), "MHS69": mhs69, "teams": {k: len(v) for k, v in teams95.items()}}
+@pytest.mark.parametrize(("birth", "expected"), [
+    ("2006-09-30", 0),  # 18th birthday on the last day of September: aged 18 at month end -> out
+    ("2006-10-01", 1),  # 18th birthday the next day: 17 at month end -> counted
+])
+def test_mhs95_indirect_only_activity_aged_on_the_last_day_of_its_month(birth, expected):
+    # Referral 2024-08-01 (aged 17), one indirect activity on 2024-09-05, when the person is 17
+    # either way. NHS England ages it with the month's AgeRepPeriodEnd (age on 2024-09-30).
+    frames = dict(people=[person("P", birth)], referrals=[referral("R", "P", "2024-08-01")],
+                  indirect=[indirect("R", "2024-09-05")])
+    assert mhs95(**frames) == expected
+    # a care contact on the same day keeps its own date: aged 17 on 2024-09-05 -> counted
+    assert mhs95(people=frames["people"], referrals=frames["referrals"],
+                 contacts=[contact("C1", "R", "2024-09-05")]) == 1
 
 
-DAY = st.dates(dt.date(2023, 9, 1), dt.date(2024, 10, 15)).map(dt.date.isoformat)
-TIME = st.none() | st.sampled_from(["09:00:00", "10:30:00", "10:30:00"])
+def test_mhs95_activity_before_its_referral_month_never_counts_earlier_in_the_month_does():
+    base = dict(people=[person("P", "2012-01-01")], referrals=[referral("R", "P", "2024-05-20")])
+    assert mhs95(**base, contacts=[contact("C1", "R", "2024-04-30")]) == 0  # before May: rejected
+    assert mhs95(**base, indirect=[indirect("R", "2024-04-30")]) == 0
+    assert mhs95(**base, contacts=[contact("C1", "R", "2024-05-02")]) == 1  # earlier in May: counts
+    # discharged 2024-06-10: an activity in July is in no submission of the referral
+    gone = dict(people=base["people"], referrals=[referral("R", "P", "2024-05-20", "2024-06-10")])
+    assert mhs95(**gone, contacts=[contact("C1", "R", "2024-07-01")]) == 0
+    assert mhs95(**gone, contacts=[contact("C1", "R", "2024-06-25")]) == 1  # discharge month: counts
 
 
-@st.composite
-def access_case(draw):
-    people = [
-        {"LocalPatientId": f"P{i}", "PersonBirthDate": draw(st.dates(dt.date(2005, 1, 1), dt.date(2012, 12, 31))).isoformat()}
-        for i in range(draw(st.integers(1, 4)))
-    ]
-    referrals = [
-        referral(
-            f"R{draw(st.integers(0, 5))}", f"P{draw(st.integers(0, 4))}",
-            draw(st.dates(dt.date(2022, 1, 1), dt.date(2024, 9, 30))).isoformat(),
-            UniqCareProfTeamLocalID=draw(st.sampled_from([None, "T1", "T2"])),
-        )
-        for _ in range(draw(st.integers(1, 6)))
-    ]
-    contacts = [
-        {
-            "CareContactId": f"C{draw(st.integers(0, 12))}", "ServiceRequestId": f"R{draw(st.integers(0, 5))}",
-            "CareContDate": draw(DAY), "CareContTime": draw(TIME),
-            "AttendStatus": draw(st.sampled_from(["3", "5", "6"])), "ConsMechanismMH": draw(st.sampled_from(["01", "05", "11"])),
-            "UniqCareProfTeamLocalID": draw(st.sampled_from([None, None, "T3"])),
-        }
-        for _ in range(draw(st.integers(0, 14)))
-    ]
-    indirects = [
-        {"ServiceRequestId": f"R{draw(st.integers(0, 5))}", "IndirectActDate": draw(DAY), "IndirectActTime": draw(TIME)}
-        for _ in range(draw(st.integers(0, 4)))
-    ]
-    return people, referrals, contacts, indirects
-
-
-@settings(max_examples=80, deadline=None)
-@given(case=access_case(), month=st.sampled_from([Month(2024, 3), Month(2024, 4), Month(2024, 9)]))
-def test_access_matches_a_plain_reading_of_the_spec(case, month):
-    people, referrals, contacts, indirects = case
-    values, _ = run(month, people=people, referrals=referrals, contacts=contacts, indirect=indirects)
-    expected = reference(people, referrals, contacts, indirects, month)
-    got = provider_values(values)
-    assert (got["MHS95"], got["MHS69"]) == (expected["MHS95"], expected["MHS69"])
-    assert breakdown_values(values, "MHS95", "Team") == expected["teams"]
+@pytest.mark.parametrize(("la", "expected"), [
+    (None, 1), ("", 1), ("E06000001", 1), ("W06000015", 0), ("S12000033", 0), (" e0", 0),
+])
+def test_mhs95_residents_outside_england_are_out(la, expected):
+    # NHS England keeps LADistrictAuth LIKE 'E%' OR NULL OR '' (upper-case E)
+    frames = dict(people=[person("P", "2012-01-01", LADistrictAuth=la)], referrals=[referral("R", "P", "2024-08-01")],
+                  contacts=[contact("C1", "R", "2024-09-02")])
+    assert mhs95(**frames) == expected

@@ -109,21 +109,46 @@ def test_rejected_hospital_spell_old_referral_are_excluded_with_reasons():
     assert refs.get_column("in_cohort").to_list() == [False, False, False]
 
 
-def test_team_type_from_referral_else_from_mhs902():
+def test_team_rule_reads_mhs101_and_every_mhs102_row_never_mhs902():
+    # NHS England's ServiceTeamType: a referral passes when ANY of its team rows (its MHS101 row,
+    # each MHS102OtherServiceType row) has a blank or included type and no rejection on or
+    # before M.end (2024-06-30).
     t = build(
-        case("RE01", ServTeamType="E01", UniqCareProfTeamLocalID="TA"),  # referral says E01: out
-        case("RB02", UniqCareProfTeamLocalID="TB"),  # null on referral, MHS902 says B02: out
-        case("RC01", ServTeamType="C01", UniqCareProfTeamLocalID="TB"),  # referral's C01 wins over MHS902
-        case("RNUL", UniqCareProfTeamLocalID="TZ"),  # unknown everywhere: null allowed
+        case("RE01", ServTeamType="E01"),  # MHS101 E01, no other row: out
+        case("R102", ServTeamType="E01"),  # MHS101 E01, MHS102 row C01: in (any row passes)
+        case("RREJ", ServTeamType="E01"),  # MHS102 row C01 but rejected 2024-06-30: out
+        case("RLAT", ServTeamType="C01", ReferRejectionDate="2024-07-01"),  # rejected after M.end: in
+        case("R902", UniqCareProfTeamLocalID="TB"),  # MHS902 says B02: never read -> blank type: in
+        case("RB02", ServTeamType="C01"),  # MHS101 fine, an MHS102 row B02: in (any row)
+        MHS102OtherServiceType=[
+            {"ServiceRequestId": "R102", "UniqOtherCareProfTeamLocalID": "T2", "ServTeamTypeRefToMH": "C01"},
+            {"ServiceRequestId": "RREJ", "UniqOtherCareProfTeamLocalID": "T2", "ServTeamTypeRefToMH": "C01",
+             "ReferRejectionDate": "2024-06-30"},
+            {"ServiceRequestId": "RB02", "UniqOtherCareProfTeamLocalID": "T3", "ServTeamTypeRefToMH": "B02"},
+        ],
         teams=[{"UniqCareProfTeamLocalID": "TB", "ServTeamTypeMH": "B02"}],
     )
     refs = run(t).referrals
     assert row(refs, ServiceRequestId="RE01")["exclusion_reason"] == "excluded team type"
-    assert row(refs, ServiceRequestId="RB02")["exclusion_reason"] == "excluded team type"
-    assert row(refs, ServiceRequestId="RC01")["in_cohort"] is True
-    assert row(refs, ServiceRequestId="RNUL")["in_cohort"] is True
-    assert row(refs, ServiceRequestId="RNUL")["team_type"] is None
+    assert row(refs, ServiceRequestId="RREJ")["exclusion_reason"] == "no team row both accepted and of an included type"
+    for sid in ("R102", "RLAT", "R902", "RB02"):
+        assert row(refs, ServiceRequestId=sid)["in_cohort"] is True, sid
+    assert measures(t)["MHS110"].value == 4
 
+
+def test_resident_outside_england_is_out_of_the_cohort():
+    t = build(
+        {"people": [{"LocalPatientId": "PRW", "PersonBirthDate": "2012-03-15", "Gender": "1", "LADistrictAuth": "W06000015"}],
+         "referrals": case("RW")["referrals"], "contacts": case("RW")["contacts"]},
+        {"people": [{"LocalPatientId": "PRE", "PersonBirthDate": "2012-03-15", "Gender": "1", "LADistrictAuth": "E06000001"}],
+         "referrals": case("RE")["referrals"], "contacts": case("RE")["contacts"]},
+        {"people": [{"LocalPatientId": "PRB", "PersonBirthDate": "2012-03-15", "Gender": "1", "LADistrictAuth": ""}],
+         "referrals": case("RB")["referrals"], "contacts": case("RB")["contacts"]},
+    )
+    refs = run(t).referrals
+    assert row(refs, ServiceRequestId="RW")["exclusion_reason"] == "resident outside England"
+    assert row(refs, ServiceRequestId="RE")["in_cohort"] is True
+    assert row(refs, ServiceRequestId="RB")["in_cohort"] is True
 
 def test_several_reasons_are_all_named():
     t = build(case("RX", birth="2000-01-01", ReferRejectionDate="2024-01-11", contacts=("2024-02-01",)))
@@ -216,31 +241,39 @@ def test_decimal_and_padded_scores_are_numeric():
 
 
 def test_identical_rows_count_once():
-    # R1: two MHS606 rows on 2024-03-05 (10:00 and 11:00), both 50: one assessment -> only one score.
-    #     (Counted twice they would pair with change 0.)
-    # R2: an MHS606 row and an MHS607 row for the same day and score: also one assessment.
+    # R1: two MHS606 rows on 2024-03-05 (10:00 and 11:00), both "50": one assessment -> only one
+    #     score. (Counted twice they would pair with change 0.)
+    # R2: an MHS606 row and an MHS607 row for the same day and score "50": also one assessment.
+    # R3: the same but "50" and "50.0": scores as written differ -> two assessments, paired
+    #     (2024-03-05 >= Contact2 2024-03-01), change 0 -> no change.
     t = build(
-        case("R1"), case("R2"),
+        case("R1"), case("R2"), case("R3"),
         assess_referral=[
             a606("R1", CGAS, "2024-03-05T10:00:00", "50"), a606("R1", CGAS, "2024-03-05T11:00:00", "50"),
-            a606("R2", CGAS, "2024-03-05", "50"),
+            a606("R2", CGAS, "2024-03-05", "50"), a606("R3", CGAS, "2024-03-05", "50"),
         ],
-        contacts=[contact("R2-C9", "R2", "2024-03-05")],
-        assess_activity=[a607("R2-C9", CGAS, "50.0")],
+        contacts=[contact("R2-C9", "R2", "2024-03-05"), contact("R3-C9", "R3", "2024-03-05")],
+        assess_activity=[a607("R2-C9", CGAS, "50"), a607("R3-C9", CGAS, "50.0")],
     )
     items = run(t).items
     assert row(items, ServiceRequestId="R1")["reason"] == "only one score"
     assert row(items, ServiceRequestId="R2")["reason"] == "only one score"
+    assert (row(items, ServiceRequestId="R3")["direction"], row(items, ServiceRequestId="R3")["change"]) == ("no change", 0.0)
 
-
-def test_same_day_different_scores_both_count():
-    # 2024-03-05 twice with different scores: first = the smaller id (10:00), last = 11:00 row
+def test_same_day_different_scores_both_count_in_row_order():
+    # 2024-03-05 twice with different scores: ordered by date, then row order in the file (the
+    # time of day is not used): first = the first row (61), last = the second (50) -> -11,
+    # higher is better -> deteriorated.
     t = build(case("R1"), assess_referral=[
         a606("R1", CGAS, "2024-03-05T11:00:00", "61"), a606("R1", CGAS, "2024-03-05T10:00:00", "50"),
     ])
     it = row(run(t).items, ServiceRequestId="R1")
-    assert (it["first_score"], it["last_score"], it["change"], it["direction"]) == (50.0, 61.0, 11.0, "improved")
-
+    assert (it["first_score"], it["last_score"], it["change"], it["direction"]) == (61.0, 50.0, -11.0, "deteriorated")
+    # an MHS606 row sorts before an MHS607 row of the same date whatever the file order
+    t = build(case("R2"), contacts=[contact("R2-C9", "R2", "2024-03-05")],
+              assess_activity=[a607("R2-C9", CGAS, "50")], assess_referral=[a606("R2", CGAS, "2024-03-05", "61")])
+    it = row(run(t).items, ServiceRequestId="R2")
+    assert (it["first_score"], it["last_score"]) == (61.0, 50.0)
 
 def test_mhs607_date_is_its_contacts_date():
     # the contact R1-C9 on 2024-04-15 carries the second CGAS; its referral comes via MHS201
@@ -304,21 +337,20 @@ def test_sdq_prosocial_quirk_and_its_switch():
 def test_rcads_self_rated_t_scores():
     # Boy born 2012-03-15, referral 2024-01-10 -> 11 at referral; norms M, 11, Depression:
     # mean 7.07, sd 3.64.
-    #   first raw 20 -> T = 10 * (20 - 7.07) / 3.64 + 50 = 10 * 12.93 / 3.64 + 50 = 85.521978...
-    #   last  raw 10 -> T = 10 * ( 2.93) / 3.64 + 50 = 58.049451...
-    #   change = -27.472527 (|.| >= 17.73, lower = better) -> improved.
+    #   first raw 20 -> T = 10 * (20 - 7.07) / 3.64 + 50 = 85.521978... -> float32 85.52198
+    #   last  raw 10 -> T = 10 * ( 2.93) / 3.64 + 50 = 58.049451... -> float32 58.04945
+    #   change = float32(58.04945 - 85.52198) = -27.47253 (|.| >= 17.73, lower = better) -> improved.
     # On raw scores the change would be -10: no change. The old and the new SNOMED code are the
     # same item (same name), so the pair crosses codes.
     t = build(case("R1"), assess_referral=[
         a606("R1", RCADS_SELF_DEPRESSION, "2024-02-10", "20"), a606("R1", RCADS_SELF_DEPRESSION_NEW, "2024-04-10", "10"),
     ])
     it = row(run(t).items, ServiceRequestId="R1")
-    assert it["first_score"] == pytest.approx(85.521978, abs=1e-6)
-    assert it["last_score"] == pytest.approx(58.049451, abs=1e-6)
+    assert it["first_score"] == 85.52198028564453  # the float32 value, exactly
+    assert it["last_score"] == 58.0494499206543
     assert (it["first_raw"], it["last_raw"]) == (20.0, 10.0)
-    assert it["change"] == pytest.approx(-27.472527, abs=1e-6)
+    assert it["change"] == -27.472530364990234
     assert it["direction"] == "improved"
-
 
 def test_rcads_without_known_sex_or_age_in_norms_stays_raw():
     # Gender 9 (not stated): no norm, raw change -10 < 17.73 -> no change.
@@ -337,20 +369,18 @@ def test_rcads_without_known_sex_or_age_in_norms_stays_raw():
         assert (it["first_score"], it["change"], it["direction"]) == (20.0, -10.0, "no change")
 
 
-def test_parent_rcads_not_t_scored_quirk_and_its_switch():
-    # Parent depression 25 -> 5: raw change -20, |20| < 22.87 -> no change (national quirk).
-    # T-scored with the parent norms (M, 11, Parent version Depression: mean 3.62, sd 2.87) the
-    # change is 10 * -20 / 2.87 = -69.686411, beyond 22.87 -> improved.
+def test_parent_rcads_are_t_scored_with_the_parent_norms():
+    # Parent depression 25 -> 5 (boy, 11 at referral). Norms M, 11, "Parent version - Depression":
+    # mean 3.62, sd 2.87. T = 10 * (25 - 3.62) / 2.87 + 50 = 124.49477 and 54.80836 (float32);
+    # change -69.68642, beyond 22.87, lower = better -> improved. (Raw, the change -20 would be
+    # "no change": the removed parent_rcads_not_t_scored reading.)
     t = build(case("R1"), assess_referral=[
         a606("R1", RCADS_PARENT_DEPRESSION, "2024-02-10", "25"), a606("R1", RCADS_PARENT_DEPRESSION, "2024-04-10", "5"),
     ])
     it = row(run(t).items, ServiceRequestId="R1")
-    assert (it["rater"], it["change"], it["direction"]) == ("Parent", -20.0, "no change")
-    fixed = dataclasses.replace(outcomes.load_outcome_rules(), parent_rcads_not_t_scored=False)
-    it = row(run(t, rules=fixed).items, ServiceRequestId="R1")
-    assert it["direction"] == "improved"
-    assert it["change"] == pytest.approx(-69.686411, abs=1e-6)
-
+    assert (it["rater"], it["direction"]) == ("Parent", "improved")
+    assert it["change"] == -69.68641662597656
+    assert measures(t)["MHS114a"].value == 1
 
 def test_honosca_self_rated_scale_1_counts_as_parent():
     # scale 1, 4 -> 1 (-3, threshold 2, lower = better): improved, in the Parent group
@@ -462,22 +492,46 @@ def test_empty_extract_gives_zero_cohort_and_null_percentages():
     assert details["outcomes_items"].height == 0
 
 
-def test_digital_provider_counts_text_message_contacts():
-    # contacts by 09 (text message), not attended: qualify only for a digital provider
-    t = build(case("R1", contacts=()), contacts=[contact("R1-T1", "R1", "2024-02-01", attend="3", mech="09"),
-                                               contact("R1-T2", "R1", "2024-03-01", attend="3", mech="09")])
-    plain = outcomes.prepare(t, JUNE, ProviderSettings(), load_codes()).referrals
-    digital = outcomes.prepare(t, JUNE, ProviderSettings(digital=True), load_codes()).referrals
-    assert row(plain, ServiceRequestId="R1")["in_cohort"] is False
-    assert row(digital, ServiceRequestId="R1")["in_cohort"] is True
+def test_digital_provider_cohort_takes_attended_text_message_contacts_only():
+    # contacts by 09 (text message): for a digital provider they qualify for the outcomes cohort
+    # only when attended (MHS95 takes them whatever the attendance)
+    def with_contacts(attend: str) -> dict:
+        return build(case("R1", contacts=()), contacts=[
+            contact("R1-T1", "R1", "2024-02-01", attend=attend, mech="09"),
+            contact("R1-T2", "R1", "2024-03-01", attend=attend, mech="09")])
+    digital = ProviderSettings(digital=True)
+    assert row(outcomes.prepare(with_contacts("5"), JUNE, ProviderSettings(), load_codes()).referrals,
+               ServiceRequestId="R1")["in_cohort"] is False
+    assert row(outcomes.prepare(with_contacts("5"), JUNE, digital, load_codes()).referrals,
+               ServiceRequestId="R1")["in_cohort"] is True
+    assert row(outcomes.prepare(with_contacts("3"), JUNE, digital, load_codes()).referrals,
+               ServiceRequestId="R1")["in_cohort"] is False
 
+
+def test_digital_provider_publishes_zero_outcomes_with_a_note_completeness_as_usual():
+    # One cohort referral with a CGAS pair 40 -> 60 (improved). A digital provider's MHS111 to
+    # MHS115f are 0 nationally (assessments never linked); MHS110 stays 1; RECON_CGAS_PAIRED
+    # still sees the pair (100.0%).
+    from recon.measures import completeness
+
+    t = build(case("R1"), assess_referral=[a606("R1", CGAS, "2024-02-10", "40"), a606("R1", CGAS, "2024-04-10", "60")])
+    frames = outcomes.prepare(t, JUNE, ProviderSettings(digital=True), load_codes())
+    vals = {v.id: v for v in outcomes.from_frames(frames)[0] if v.breakdown is None}
+    assert vals["MHS110"].value == 1
+    assert (vals["MHS111"].value, vals["MHS112f"].value, vals["MHS115a"].value) == (0, 0, 0)
+    assert (vals["MHS111a"].value, vals["MHS115b"].value) == (0.0, None)
+    assert frames.notes and "Digital provider" in frames.notes[0]
+    cvals = {v.id: v for v in completeness.from_frames(frames)[0] if v.breakdown is None}
+    assert cvals["RECON_CGAS_PAIRED"].value == 100.0
+    plain = measures(t)
+    assert (plain["MHS111"].value, plain["MHS115a"].value) == (1, 1)
 
 def test_outcome_rules_load_and_bad_rules_exit_2(tmp_path):
     from recon.codes import RULES_DIR
     from recon.errors import RulesError
 
     rules = outcomes.load_outcome_rules()
-    assert rules.honosca_self_scale1_as_parent and rules.parent_rcads_not_t_scored
+    assert rules.honosca_self_scale1_as_parent and not hasattr(rules, "parent_rcads_not_t_scored")
     assert rules.sdq_prosocial_higher_is_worse and SDQ_SELF_PROSOCIAL in rules.sdq_prosocial_codes
     bad = tmp_path / "outcomes.toml"
     bad.write_text("[quirks]\n", encoding="utf-8")
@@ -496,6 +550,71 @@ def test_reference_csv_encodes_the_quirks():
     by_code = {r["code"]: r for r in ref.iter_rows(named=True)}
     assert by_code[HONOSCA_SELF_1]["rater"] == "Parent"
     assert by_code[SDQ_SELF_PROSOCIAL]["polarity"] == "Negative"
-    assert (by_code[RCADS_SELF_DEPRESSION]["t_scored"], by_code[RCADS_PARENT_DEPRESSION]["t_scored"]) == (True, False)
+    assert (by_code[RCADS_SELF_DEPRESSION]["t_scored"], by_code[RCADS_PARENT_DEPRESSION]["t_scored"]) == (True, True)
+    assert not by_code[CGAS]["t_scored"]
     assert by_code[CGAS]["is_cgas"] and not by_code[CGAS]["is_gbo"]
     assert sum(r["is_chiesq"] for r in by_code.values()) == 36
+
+
+# ---------------------------------------------------------------------------------------------
+# Issue 11: float32 arithmetic, score parsing, items by name
+# ---------------------------------------------------------------------------------------------
+
+ORS = "716613004"  # Outcome Rating Scale total, self, 0-40, threshold 6.6, higher is better
+
+
+@pytest.mark.parametrize(("first", "last", "direction", "change"), [
+    ("10.2", "16.8", "no change", 6.59999942779541),  # float32: 16.8 - 10.2 = 6.5999994 < 6.6
+    ("10.1", "16.8", "improved", 6.69999885559082),  # float32 6.6999989 >= 6.6
+    ("16.8", "10.2", "no change", -6.59999942779541),
+])
+def test_ors_change_at_the_threshold_is_single_precision(first, last, direction, change):
+    t = build(case("R1"), assess_referral=[a606("R1", ORS, "2024-02-10", first), a606("R1", ORS, "2024-04-10", last)])
+    it = row(run(t).items, ServiceRequestId="R1")
+    assert (it["direction"], it["change"]) == (direction, change)
+
+
+@pytest.mark.parametrize(("first", "last", "direction"), [
+    ("1.2", "4.2", "no change"),  # float32 4.2 - 1.2 = 2.9999998 < 3 (in decimal: exactly 3)
+    ("1.3", "4.3", "improved"),   # float32 4.3 - 1.3 = 3.0000002 >= 3
+    ("1", "4", "improved"),       # exactly 3
+])
+def test_gbo_change_at_the_threshold_is_single_precision(first, last, direction):
+    from tests.measures.outcome_builders import GBO1
+
+    t = build(case("R1"), assess_referral=[a606("R1", GBO1, "2024-02-10", first), a606("R1", GBO1, "2024-04-10", last)])
+    assert row(run(t).items, ServiceRequestId="R1")["direction"] == direction
+
+
+@pytest.mark.parametrize(("text", "valid", "value"), [
+    ("1e1", True, 10.0), (" 7 ", True, 7.0), ("+5", True, 5.0), (".5", True, 0.5), ("7.", True, 7.0),
+    ("10.0000001", True, 10.0),  # float32: 10
+    ("1_0", False, None), ("inf", False, None), ("nan", False, None), ("1e40", False, None), ("", False, None),
+    ("10.5", False, None),  # GBO range 0-10
+])
+def test_score_parsing(text, valid, value):
+    from tests.measures.outcome_builders import GBO1
+
+    t = build(case("R1"), assess_referral=[a606("R1", GBO1, "2024-02-10", text)])
+    a = run(t).assessments
+    r = row(a, ServiceRequestId="R1")
+    assert r["in_range"] is valid
+    if value is not None:
+        assert r["score"] == value
+
+
+def test_two_snomed_codes_of_one_item_are_one_item():
+    # SDQ self-rated emotional symptoms has one code here; RCADS self depression has two
+    # (718655001 and 958231000000102). Scores 20 on the old code and 20 on the new one the same
+    # day are identical rows of ONE item (same referral, item, date, score as written): only one
+    # score, no pair. On different days they pair across codes.
+    same_day = build(case("R1"), assess_referral=[
+        a606("R1", RCADS_SELF_DEPRESSION, "2024-04-10", "20"), a606("R1", RCADS_SELF_DEPRESSION_NEW, "2024-04-10", "20"),
+    ])
+    items = run(same_day).items
+    assert items.height == 1 and items.row(0, named=True)["reason"] == "only one score"
+    apart = build(case("R1"), assess_referral=[
+        a606("R1", RCADS_SELF_DEPRESSION, "2024-02-10", "20"), a606("R1", RCADS_SELF_DEPRESSION_NEW, "2024-04-10", "20"),
+    ])
+    items = run(apart).items
+    assert items.height == 1 and items.row(0, named=True)["paired"] is True

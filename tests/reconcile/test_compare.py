@@ -214,3 +214,14 @@ def test_warning_tolerance_does_not_fail(tmp_path: Path):
 
 def _info(mid: str) -> MeasureDef:
     return MeasureDef(mid, f"Name {mid}", "access", Kind.COUNT, "")
+
+
+def test_provider_percentage_is_rounded_twice_as_nhs_england_does():
+    # 1735 / 12000 * 100 = 14.458333...: NHS England rounds to one decimal (14.5), then half up
+    # to a whole number (15). A single rounding (14) would call the published 15 a discrepancy.
+    assert judge_published(pct(1735, 12000), "15", 15.0, kind="percentage", tolerance=EXACT).status is S.CONSISTENT
+    assert judge_published(pct(1735, 12000), "14", 14.0, kind="percentage", tolerance=EXACT).status is S.DISCREPANCY
+    # 23 / 80 is the double 28.749999999999996: one decimal 28.7 (Spark ROUND), whole 29
+    assert judge_published(pct(23, 80), "29", 29.0, kind="percentage", tolerance=EXACT).status is S.CONSISTENT
+    # a one-decimal file compares the one-decimal figure: 28.7, not 28.8
+    assert judge_published(pct(23, 80), "28.7", 28.7, kind="percentage", tolerance=EXACT).status is S.CONSISTENT
