@@ -1,0 +1,12 @@
+"""Data quality before the deadline: national validation predicted, SDCS reports read, VODIM and DQMI.
+
+- :mod:`recon.quality.national`, :mod:`recon.quality.logic`, :mod:`recon.quality.predict`:
+  the MHSDS v6 rules SDCS applies, evaluated on M's submission (quality.md 1);
+- :mod:`recon.quality.reports`, :mod:`recon.quality.submission`: SDCS Summary Reports (2);
+- :mod:`recon.quality.vodim`: NHS England's VODIM and a DQMI estimate (3);
+- :mod:`recon.quality.items`: recon's earlier per-column quality counts (kept while callers move).
+"""
+
+from recon.quality.items import data_quality
+
+__all__ = ["data_quality"]
