@@ -129,8 +129,8 @@ def _additional(rule: NationalRule, view: SubmissionView, rules: NationalRules) 
     if code == "MHS00171":
         born = day(item)
         start = view.month.start
-        years = (start.year - born.dt.year()) - (
-            (pl.lit(start.month * 100 + start.day) < born.dt.month() * 100 + born.dt.day()).cast(pl.Int32))
+        years = (start.year - born.dt.year().cast(pl.Int32)) - (
+            (pl.lit(start.month * 100 + start.day) < born.dt.month().cast(pl.Int32) * 100 + born.dt.day()).cast(pl.Int32))
         return _need(view, rule, item) or [Check(rule, (years < 0) | (years > 130), basis)]
     if code in ("MHS00117", "MHS00118", "MHS00119"):
         status, number = pl.col("NHSNumberStatus"), pl.col("NHSNumber")

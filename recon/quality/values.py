@@ -7,6 +7,8 @@ fires only the item's Format rule and is blank for every other rule.
 
 from __future__ import annotations
 
+import re
+
 import polars as pl
 
 from recon.sources.convert import date_expr, time_expr
@@ -15,11 +17,13 @@ MASKED = "[masked]"
 
 
 def is_date_item(item: str) -> bool:
-    return item.endswith("Date") or item == "DateTimeDatSetCreate"
+    """Dates: ...Date, and the hospital spell dates (StartDateHospProvSpell)."""
+    return "Date" in item
 
 
 def is_time_item(item: str) -> bool:
-    return item.endswith("Time")
+    """Times: ...Time, and the hospital spell times (StartTimeHospProvSpell); not timestamps."""
+    return re.search(r"Time(?!stamp)", item) is not None and "Date" not in item
 
 
 def is_timestamp_item(item: str) -> bool:

@@ -253,3 +253,15 @@ def cut_to_month(tables: Mapping[str, pl.DataFrame], month: Month) -> dict[str, 
     if (f := out.get("MHS009CarePlanAgreement")) is not None and "CarePlanID" in f.columns:
         out["MHS009CarePlanAgreement"] = f.filter(pl.col("CarePlanID").is_in(plans.implode()))
     return {k: v for k, v in out.items() if k in JUDGED or k in EXTRA_TABLES}
+
+
+def view_of_frames(
+    tables: Mapping[str, pl.DataFrame], month: Month, *, provider: str | None = None,
+    create_date: dt.date | None = None, today: dt.date | None = None, cut: bool = False,
+    rules: NationalRules | None = None,
+) -> SubmissionView:
+    """A view of frames already in memory (text or typed columns), named by table id."""
+    rules = rules or load_national_rules()
+    named = {tid: _normalise(f, tid, rules) for tid, f in tables.items()}
+    header = Header(provider, create_date, today or dt.date.today())
+    return SubmissionView(month, MappingProxyType(cut_to_month(named, month) if cut else named), header, cut=cut)

@@ -114,8 +114,10 @@ def _has(lf: pl.LazyFrame, *items: str) -> bool:
 def _age(born: pl.Expr, on: pl.Expr | dt.date) -> pl.Expr:
     """Completed years from ``born`` to ``on``."""
     at = pl.lit(on) if isinstance(on, dt.date) else on
-    before_birthday = (at.dt.month() * 100 + at.dt.day()) < (born.dt.month() * 100 + born.dt.day())
-    return at.dt.year() - born.dt.year() - before_birthday.cast(pl.Int32)
+    def md(d: pl.Expr) -> pl.Expr:
+        return d.dt.month().cast(pl.Int32) * 100 + d.dt.day().cast(pl.Int32)
+
+    return at.dt.year().cast(pl.Int32) - born.dt.year().cast(pl.Int32) - (md(at) < md(born)).cast(pl.Int32)
 
 
 def _team_types(view: SubmissionView, prediction: SdcsPrediction | None) -> pl.LazyFrame | None:
