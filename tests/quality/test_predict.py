@@ -150,8 +150,9 @@ def test_create_date_rules_state_their_basis():
     tables["MHS101Referral"] = tables["MHS101Referral"].with_columns(pl.lit("2024-10-06").alias("ServDischDate"))
     exact = [f for f in predict(view(tables)).findings if f.code == "MHS10131"]
     assert [f.basis for f in exact] == ["exact"]
-    from recon.quality.view import view_of_frames
     import datetime as dt
+
+    from recon.quality.view import view_of_frames
     from tests.quality.builders import MONTH
     assumed = predict(view_of_frames(tables, MONTH, provider="RXX", today=dt.date(2024, 10, 2)))
     assert [f.basis for f in assumed.findings if f.code == "MHS10131"] == ["assumed_create_date"]
@@ -183,7 +184,7 @@ def test_duplicate_key_blank_is_not_a_duplicate():
 @pytest.mark.parametrize("code", [r.code for r in GROUP if r.parent and r.reason is None])
 def test_parent_rule_fires_when_the_parent_is_absent(code):
     r = rule(code)
-    parent, key = r.parent
+    _parent, key = r.parent
     tables = frames()
     tables[r.table] = tables[r.table].with_columns(pl.lit("ORPHAN").alias(key))
     assert _codes(tables, code) == [(1, "absent")]
