@@ -7,6 +7,6 @@
 - :mod:`recon.quality.items`: recon's earlier per-column quality counts (kept while callers move).
 """
 
-from recon.quality.items import data_quality
+from recon.quality.items import COLUMNS, data_quality
 
-__all__ = ["data_quality"]
+__all__ = ["COLUMNS", "data_quality"]

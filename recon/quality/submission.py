@@ -371,7 +371,7 @@ def read_submission(reports: Path, *, month: Month | None, epr: Path | None, map
     view = prediction = None
     if epr is not None:
         extract = load_extract(epr, mapping)
-        view = submission_view(extract, chosen.period, provider=settings.ods or extract.provider)
+        view = submission_view(extract, chosen.period, provider=settings.ods)
         prediction = predict(view)
     return analyse(current, previous, view=view, prediction=prediction, ignored=chosen.ignored,
                    warnings=chosen.warnings)

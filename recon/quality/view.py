@@ -165,7 +165,7 @@ def submission_view(
             for tid, p in _extra_files(extract.origin).items()
         }
         tables.update({k: v for k, v in extra.items() if k != "MHS000Header"})
-        many = _many_months(tables.get("MHS201CareContact"), month)
+        many = _many_months(tables, month)
         return SubmissionView(month, MappingProxyType(cut_to_month(tables, month) if many else tables),
                               _header(extra, provider, today), cut=many)
     for tid in sorted({f.table for f in extract.files}):
@@ -174,17 +174,22 @@ def submission_view(
                           cut=True)
 
 
-def _many_months(contacts: pl.DataFrame | None, month: Month) -> bool:
-    """A local extract of many months (most dated contacts outside M), not one month's submission.
+def _many_months(tables: Mapping[str, pl.DataFrame], month: Month) -> bool:
+    """True for a local extract of many months rather than one month's submission: some care
+    contact or indirect activity is dated outside M.
 
     recon's measures need 12 months of records, so an MHSDS-layout extract often holds them;
-    judging such an extract whole would predict every earlier contact rejected (MHS20167).
-    A real submission with a few stray contacts is still judged whole.
+    judged whole, every earlier contact would be predicted rejected (MHS20167). Such an extract
+    is cut to M's submission as a mapped one is (quality.md 1.4); one month's extract is judged whole.
     """
-    if contacts is None or "CareContDate" not in contacts.columns:
-        return False
-    dated = contacts.select(day("CareContDate").alias("d")).get_column("d").drop_nulls()
-    return dated.len() > 0 and int((~dated.is_between(month.start, month.end)).sum()) * 2 > dated.len()
+    for table, item in (("MHS201CareContact", "CareContDate"), ("MHS204IndirectActivity", "IndirectActDate")):
+        frame = tables.get(table)
+        if frame is None or item not in frame.columns:
+            continue
+        dated = frame.select(day(item).alias("d")).get_column("d").drop_nulls()
+        if int((~dated.is_between(month.start, month.end)).sum()):
+            return True
+    return False
 
 
 def _in_month(item: str, month: Month) -> pl.Expr:
@@ -240,6 +245,8 @@ def cut_to_month(tables: Mapping[str, pl.DataFrame], month: Month) -> dict[str, 
         out["MHS606CodedScoreAssessmentRefer"] = _keep(f, _in_month("AssToolCompTimestamp", month),
                                                        "AssToolCompTimestamp")
     if (f := out.get("MHS501HospProvSpell")) is not None:
+        if "StartDateHospProvSpell" not in f.columns and "ServiceRequestID" in f.columns:
+            f = f.filter(pl.col("ServiceRequestID").is_in(refs.implode()))  # no dates: spells of kept referrals
         out["MHS501HospProvSpell"] = _keep(
             f, (day("StartDateHospProvSpell") <= month.end) & _open_at("DischDateHospProvSpell", month),
             "StartDateHospProvSpell", "DischDateHospProvSpell")
