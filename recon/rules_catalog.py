@@ -25,7 +25,7 @@ from recon.schemas import load_rules
 
 @dataclass(frozen=True)
 class RuleDoc:
-    """One catalogue entry. ``kind``: validation | reader | mapping | measure | tolerance."""
+    """One catalogue entry. ``kind``: validation | reader | mapping | national | measure | tolerance."""
 
     id: str
     kind: str
@@ -51,6 +51,7 @@ def load_catalog(rules_dir: Path | None = None) -> tuple[RuleDoc, ...]:
                 ", ".join(r.tables) or None, r.column)
         for r in load_rules(rules_dir / "validation.toml").rules
     ]
+    out += national_docs(rules_dir)
     out += _measures(rules_dir / "measures.toml")
     out += _tolerances(rules_dir / "tolerances.toml")
     seen: set[str] = set()
@@ -60,6 +61,46 @@ def load_catalog(rules_dir: Path | None = None) -> tuple[RuleDoc, ...]:
             seen.add(r.id)
             unique.append(r)
     return tuple(unique)
+
+
+_CLASS_DOC = {
+    "exact": "Decided exactly by recon (class A).",
+    "assumed_create_date": "Compared with MHS000Header DateTimeDatSetCreate when supplied, else the time of "
+                           "the run (class B).",
+    "menh_dq_codes": "Fires when the value is in none of NHS England's Valid, Other or Default codes "
+                     "(rules/vodim.toml; class B).",
+    "code_shape": "Fires when the value holds a character other than A-Z, 0-9 or is longer than the longest "
+                  "national code (class B).",
+    "integer": "Fires when the value is not a non-negative integer (class B).",
+    "postcode_format": "Fires when the upper-cased postcode does not match the UK postcode pattern (class B).",
+    "tool_range": "Fires when the score is not a number within the tool's range in "
+                  "rules/reference/assessment_tools.csv; other tools are not judged (class B).",
+}
+_REASON_DOC = {
+    "ods": "needs NHS England's organisation tables (ODS)", "snomed": "needs SNOMED CT checks",
+    "subset": "needs the ETOS's Mental Health Assessment Scale Observables subset",
+    "scheme_format": "needs the finding formats of each scheme",
+    "table_absent": "needs a table recon does not read; decided when its file is supplied",
+    "no_code_list": "the item has no national code list in rules/",
+    "format_unknown": "the item's format is in the ETOS item tabs, not in the rules table",
+}
+
+
+def national_docs(rules_dir: Path | None = None) -> list[RuleDoc]:
+    """The national MHSDS v6 rules SDCS applies (quality.md 1), kind ``national``."""
+    from recon.quality.national import load_national_rules
+
+    if rules_dir is not None and not (rules_dir / "sdcs.toml").is_file():
+        return []  # optional, like measures and tolerances
+    out = []
+    for r in load_national_rules(rules_dir).rules:
+        how = (_CLASS_DOC.get(r.basis or "", "") if r.reason is None
+               else f"Not evaluated (class C): {_REASON_DOC.get(r.reason, r.reason)}.")
+        doc = (f"MHSDS v6.0 ETOS {r.vtype} rule, {r.level.lower()} level, {r.error_level}. {r.text} {how}"
+               " Predicted by 'recon validate'; read back from SDCS by 'recon submission'.")
+        out.append(RuleDoc(r.code, "national", r.error_level, r.message, doc, r.table,
+                           r.item if r.level == "Record" else None))
+    return out
 
 
 def _read(path: Path) -> dict[str, Any] | None:
