@@ -4,9 +4,5 @@
   the MHSDS v6 rules SDCS applies, evaluated on M's submission (quality.md 1);
 - :mod:`recon.quality.reports`, :mod:`recon.quality.submission`: SDCS Summary Reports (2);
 - :mod:`recon.quality.vodim`: NHS England's VODIM and a DQMI estimate (3);
-- :mod:`recon.quality.items`: recon's earlier per-column quality counts (kept while callers move).
+- :mod:`recon.quality.outcome`: the one result every renderer reads.
 """
-
-from recon.quality.items import COLUMNS, data_quality
-
-__all__ = ["COLUMNS", "data_quality"]
