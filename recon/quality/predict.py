@@ -121,10 +121,16 @@ class SdcsPrediction:
         out = []
         for code, fs in counts.items():
             first = fs[0]
+            keys: list[tuple[tuple[str, str | None], ...]] = []
+            for f in fs:
+                shown_key = f.keys or ((f"row {f.row}", None),)
+                if shown_key not in keys:
+                    keys.append(shown_key)
+                if len(keys) == 2:
+                    break
             out.append({"code": code, "table": first.table, "error_level": first.error_level,
                         "message": first.message, "count": len(fs), "records": len({f.row for f in fs}),
-                        "basis": sorted({f.basis for f in fs}), "rejects": first.rejects,
-                        "first_keys": [f.keys for f in fs[:2]]})
+                        "basis": sorted({f.basis for f in fs}), "rejects": first.rejects, "first_keys": keys})
         return sorted(out, key=lambda d: (not d["rejects"], -d["count"], d["code"]))
 
     def to_json_dict(self) -> dict[str, Any]:

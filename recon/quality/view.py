@@ -169,7 +169,11 @@ def submission_view(
         return SubmissionView(month, MappingProxyType(cut_to_month(tables, month) if many else tables),
                               _header(extra, provider, today), cut=many)
     for tid in sorted({f.table for f in extract.files}):
-        tables[tid] = _normalise(extract.frame(tid), tid, rules)
+        frame = extract.frame(tid)
+        # recon's canonical frames hold every column, unmapped ones all null: those count as absent
+        # (not evaluated), not as blank on every row.
+        filled = [c for c in frame.columns if frame.get_column(c).null_count() < frame.height]
+        tables[tid] = _normalise(frame.select(filled) if frame.height else frame, tid, rules)
     return SubmissionView(month, MappingProxyType(cut_to_month(tables, month)), _header({}, provider, today),
                           cut=True)
 

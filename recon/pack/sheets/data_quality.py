@@ -26,7 +26,7 @@ def dqmi_text(dq: DataQuality) -> str:
 
 
 def _keys(keys: tuple[tuple[str, str | None], ...]) -> str:
-    return ", ".join(f"{_ID.sub('', k)}={v if v is not None else ''}" for k, v in keys)
+    return ", ".join(f"{_ID.sub('', k)}={v or ''}" if k.startswith("[") else k for k, v in keys)
 
 
 def _sdcs(g: Grid, dq: DataQuality) -> int:
