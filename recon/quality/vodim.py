@@ -254,7 +254,7 @@ def dqmi_estimate(counts: list[VodimCount], rules: VodimRules) -> DqmiEstimate:
     chosen = set(rules.dqmi.items)
     items = [c for c in counts if c.denominator and (not chosen or c.measure in chosen)]
     scores: Mapping[str, list[float]] = {
-        "value": [s for c in items if (s := c.score()) is not None],
+        "value": [s for c in items if (s := c.score(rules.dqmi.thresholds.get(c.measure, 0.0))) is not None],
         "low": [s for c in items if (s := c.score(0.0)) is not None],
         "high": [s for c in items if (s := c.score(1.0)) is not None],
     }
