@@ -53,8 +53,9 @@ def test_console_view_of_the_prediction():
     p = predict(v)
     console = Console(width=160, record=True)
     render_quality(DataQuality(p, vodim(v, p), cut=False), console)
-    flat = " ".join(console.export_text().split())
-    row = next(line for line in console.export_text().splitlines() if "MHS90212" in line)
+    text = console.export_text()
+    flat = " ".join(text.split())
+    row = next(line for line in text.splitlines() if "MHS90212" in line)
     assert [c.strip() for c in row.strip("│ ").split("│")] == [
         "MHS90212", "Record rejected", "MHS902", "1", "Record rejected - ServTeamIntAgeGroup is blank.", "exact"]
     assert "SDCS would drop: MHS902 1 of 1 (0 with their parent)" in flat
