@@ -420,6 +420,26 @@ def signoff_verify(
 
 
 @app.command()
+def submission(
+    reports: Annotated[Path, typer.Argument(help="SDCS Summary Reports zip, or a folder of them.")],
+    epr: EprOpt = None,
+    month: Annotated[str | None, typer.Option("--month", help="Reporting month YYYY-MM (needed with --epr).")] = None,
+    mapping: MappingOpt = None,
+    provider: ProviderOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Read what SDCS did with a month's upload and tie it back to the local records."""
+    from recon.config import ProviderSettings
+    from recon.quality.submission import read_submission
+    from recon.render.submission import render_submission
+
+    result = read_submission(reports, month=Month.parse(month) if month else None, epr=epr, mapping=mapping,
+                             settings=ProviderSettings(ods=provider))
+    _emit(as_json, result.to_json_dict, lambda c: render_submission(result, c))
+    raise typer.Exit(result.exit_code)
+
+
+@app.command()
 def rules(
     rule_id: Annotated[str | None, typer.Argument(help="One rule id to describe.")] = None,
     as_json: JsonOpt = False,

@@ -27,7 +27,7 @@ from recon.rules_files import using_rules_dir
 from recon.schemas import load_rules
 
 # The kinds of entry, in listing order.
-KINDS = ("validation", "reader", "mapping", "published", "reconcile", "measure", "tolerance")
+KINDS = ("validation", "reader", "mapping", "published", "reconcile", "national", "measure", "tolerance")
 
 
 @dataclass(frozen=True)
@@ -69,6 +69,7 @@ def _documented() -> tuple[RuleDoc, ...]:
                 ", ".join(r.tables) or None, r.column)
         for r in load_rules().rules
     ]
+    out += national_docs()
     out += [
         RuleDoc(m.id, "measure", None, m.name, f"{m.description} ({m.family}, {m.kind.value})"
                 + (f" Method: {m.method}" if m.method else ""))
@@ -79,6 +80,45 @@ def _documented() -> tuple[RuleDoc, ...]:
         for t in load_tolerances().all
     ]
     return tuple(out)
+
+
+_CLASS_DOC = {
+    "exact": "Decided exactly by recon (class A).",
+    "assumed_create_date": "Compared with MHS000Header DateTimeDatSetCreate when supplied, else the time of "
+                           "the run (class B).",
+    "menh_dq_codes": "Fires when the value is in none of NHS England's Valid, Other or Default codes "
+                     "(rules/vodim.toml; class B).",
+    "code_shape": "Fires when the value holds a character other than A-Z, 0-9 or is longer than the longest "
+                  "national code (class B).",
+    "integer": "Fires when the value is not a non-negative integer (class B).",
+    "postcode_format": "Fires when the upper-cased postcode does not match the UK postcode pattern (class B).",
+    "tool_range": "Fires when the score is not a number within the tool's range in "
+                  "rules/reference/assessment_tools.csv; other tools are not judged (class B).",
+}
+_REASON_DOC = {
+    "ods": "needs NHS England's organisation tables (ODS)", "snomed": "needs SNOMED CT checks",
+    "subset": "needs the ETOS's Mental Health Assessment Scale Observables subset",
+    "scheme_format": "needs the finding formats of each scheme",
+    "table_absent": "needs a table recon does not read; decided when its file is supplied",
+    "no_code_list": "the item has no national code list in rules/",
+    "format_unknown": "the item's format is in the ETOS item tabs, not in the rules table",
+}
+
+
+def national_docs() -> list[RuleDoc]:
+    """The national MHSDS v6 rules SDCS applies (quality.md 1), kind ``national``: documented from
+    rules/reference/mhsds_v6_validation_rules.csv, never raised by an id in code."""
+    from recon.quality.national import load_national_rules
+
+    out = []
+    for r in load_national_rules().rules:
+        how = (_CLASS_DOC.get(r.basis or "", "") if r.reason is None
+               else f"Not evaluated (class C): {_REASON_DOC.get(r.reason, r.reason)}.")
+        doc = (f"MHSDS v6.0 ETOS {r.vtype} rule, {r.level.lower()} level, {r.error_level}. {r.text} {how}"
+               " Predicted by 'recon validate'; read back from SDCS by 'recon submission'.")
+        out.append(RuleDoc(r.code, "national", r.error_level, r.message, doc, r.table,
+                           r.item if r.level == "Record" else None))
+    return out
 
 
 def render_catalog(rules: tuple[RuleDoc, ...], console: Console) -> None:

@@ -49,23 +49,8 @@ class Rule:
 
 
 @dataclass(frozen=True)
-class QualityItem:
-    """How data quality classes the values of one data item (see the comments in the rules file)."""
-
-    table: str
-    column: str
-    codes: str | None = None  # "attendance" | "mechanism": valid list from rules/codes.toml
-    valid: tuple[str, ...] | None = None
-    other: tuple[str, ...] = ()
-    default: tuple[str, ...] = ()
-    pattern: str | None = None
-    default_prefix: str | None = None
-
-
-@dataclass(frozen=True)
 class ValidationRules:
     rules: tuple[Rule, ...]
-    quality: tuple[QualityItem, ...]
     by_id: MappingProxyType[str, Rule]
 
     def rule(self, rule_id: str) -> Rule:
@@ -73,12 +58,6 @@ class ValidationRules:
 
     def severity(self, rule_id: str) -> Severity:
         return self.by_id[rule_id].severity
-
-    def quality_item(self, table: str, column: str) -> QualityItem | None:
-        for q in self.quality:
-            if q.table == table and q.column == column:
-                return q
-        return None
 
 
 def _str_tuple(value: Any, where: str) -> tuple[str, ...]:
@@ -120,24 +99,7 @@ def _load_rules(path: Path | RulesSource) -> ValidationRules:
     if len(by_id) != len(rules):
         dup = next(r.id for r in rules if sum(x.id == r.id for x in rules) > 1)
         raise RulesError(f"rules/validation.toml: rule id {dup} is used twice")
-    quality: list[QualityItem] = []
-    for table_id, items in doc.get("quality", {}).items():
-        for column, spec in items.items():
-            where = f"quality.{table_id}.{column}"
-            codes = spec.get("codes")
-            if codes not in (None, "attendance", "mechanism"):
-                raise RulesError(f"rules/validation.toml: {where} codes must be 'attendance' or 'mechanism'")
-            quality.append(QualityItem(
-                table=table_id,
-                column=column,
-                codes=codes,
-                valid=_str_tuple(spec["valid"], f"{where}.valid") if "valid" in spec else None,
-                other=_str_tuple(spec.get("other", []), f"{where}.other"),
-                default=_str_tuple(spec.get("default", []), f"{where}.default"),
-                pattern=spec.get("pattern"),
-                default_prefix=spec.get("default_prefix"),
-            ))
-    return ValidationRules(tuple(rules), tuple(quality), MappingProxyType(by_id))
+    return ValidationRules(tuple(rules), MappingProxyType(by_id))
 
 
 def rule_severity(rule_id: str) -> Severity:
@@ -145,7 +107,7 @@ def rule_severity(rule_id: str) -> Severity:
     return load_rules().severity(rule_id)
 
 
-# ---------------------------------------------------------------- expressions shared with quality
+# ---------------------------------------------------------------- expressions
 
 
 def nhs_number_check_ok(col: pl.Expr) -> pl.Expr:

@@ -22,6 +22,7 @@ from recon.codes import assessment_tools
 from recon.config import ProviderSettings
 from recon.findings import Finding, Severity, has_errors
 from recon.months import Month
+from recon.quality.outcome import DataQuality, assess
 from recon.schemas import (
     NUMERIC_SCORE,
     PANDERA_BUILTIN_RULES,
@@ -51,10 +52,14 @@ class ValidationReport:
     rows: AbcMapping[str, int]
     findings: tuple[Finding, ...]
     rules: ValidationRules = field(default_factory=load_rules, repr=False, compare=False)
+    # National v6 rules predicted, VODIM and the DQMI estimate (recon.quality, quality.md)
+    quality: DataQuality | None = None
 
     @property
     def exit_code(self) -> int:
-        return 1 if has_errors(self.findings) else 0
+        """1 for an error-level finding or a predicted SDCS rejection (quality.md 1.6)."""
+        rejected = self.quality is not None and self.quality.has_rejections
+        return 1 if has_errors(self.findings) or rejected else 0
 
     def summary(self) -> list[dict[str, Any]]:
         """One entry per (rule, table): severity, count, title and the first keys, in rule order."""
@@ -95,6 +100,7 @@ class ValidationReport:
             "warnings": sum(f.severity is Severity.WARNING for f in self.findings),
             "summary": self.summary(),
             "findings": [f.to_dict() for f in self.findings],
+            **(self.quality.to_json_dict() if self.quality is not None else {}),
         }
 
 
@@ -110,6 +116,7 @@ def validate_extract(
         files=extract.files,
         rows=MappingProxyType({tid: extract.rows(tid) for tid in TABLES}),
         findings=findings,
+        quality=assess(extract, month, provider=settings.ods),
     )
 
 

@@ -14,7 +14,7 @@ RULE_ID = re.compile(r"[A-Z]{3}\d{3}")
 # Three capitals and three digits that are not rule ids: MHSDS table and measure ids (MHS606...).
 NOT_RULES = ("MHS", "MRS")
 # Kinds documented from data, not raised by an id literal in code.
-DATA_KINDS = {"measure", "tolerance"}
+DATA_KINDS = {"measure", "tolerance", "national"}
 
 
 def raised_ids(root: Path = PACKAGE) -> dict[str, list[str]]:

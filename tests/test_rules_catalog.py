@@ -98,3 +98,17 @@ def test_cli_rules_list_one_and_json():
     missing = runner.invoke(app, ["rules", "VAL999"])
     assert missing.exit_code == 2
     assert "no rule 'VAL999'" in missing.stderr
+
+
+def test_every_national_code_recon_can_raise_is_documented():
+    from recon.quality.national import load_national_rules
+
+    by_id = {r.id: r for r in load_catalog()}
+    for rule in load_national_rules().rules:
+        doc = by_id[rule.code]
+        assert (doc.kind, doc.severity, doc.title, doc.table) == ("national", rule.error_level, rule.message,
+                                                                   rule.table)
+    assert "Not evaluated (class C): needs NHS England's organisation tables" in by_id["MHS20147"].doc
+    assert "class B" in by_id["MHS10131"].doc and "class A" in by_id["MHS20168"].doc
+    for rid in ("SUB001", "SUB002", "SUB003"):
+        assert by_id[rid].kind == "reader"

@@ -12,6 +12,7 @@ import polars as pl
 from recon.findings import Finding, Severity
 from recon.measures.model import MeasuresResult
 from recon.months import Month
+from recon.quality.outcome import DataQuality
 
 
 class ComparisonStatus(StrEnum):
@@ -161,9 +162,8 @@ class ReconcileResult:
     extract: MeasuresResult | None = None
     published_status: str | None = None  # Performance / Provisional / Final
     notes: tuple[str, ...] = ()  # e.g. unknown published measure ids, status chosen
-    # Per data item VODIM counts of the local extract (recon.quality): columns table, column,
-    # valid, other, default, invalid, missing, score.
-    data_quality: pl.DataFrame | None = None
+    # Predicted SDCS outcome, VODIM and DQMI estimate of the local extract (recon.quality).
+    data_quality: DataQuality | None = None
     # Last months of the main measures (ledger or published files): columns month (YYYY-MM),
     # measure_id, value, source ("ledger" | "published" | "this run").
     trend: pl.DataFrame | None = None
@@ -180,4 +180,5 @@ class ReconcileResult:
     @property
     def exit_code(self) -> int:
         errors = any(f.severity is Severity.ERROR for f in self.findings)
-        return 1 if self.discrepancies or errors else 0
+        rejected = self.data_quality is not None and self.data_quality.has_rejections
+        return 1 if self.discrepancies or errors or rejected else 0

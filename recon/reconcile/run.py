@@ -22,7 +22,7 @@ from recon.findings import Finding, Severity
 from recon.measures.engine import compute_measures
 from recon.measures.model import MeasuresResult
 from recon.months import Month
-from recon.quality import data_quality
+from recon.quality.outcome import DataQuality, assess
 from recon.reconcile.compare import compare_measures
 from recon.reconcile.explain import Explained, explain_records
 from recon.reconcile.model import (
@@ -94,8 +94,8 @@ def _validate(extract: Extract, month: Month, settings: ProviderSettings) -> tup
     return tuple(validate_tables(extract, month, settings))
 
 
-def _quality(extract: Extract, month: Month) -> tuple[pl.DataFrame | None, str | None]:
-    return data_quality(extract, month=month), None
+def _quality(extract: Extract, month: Month, settings: ProviderSettings) -> tuple[DataQuality | None, str | None]:
+    return assess(extract, month, provider=settings.ods), None
 
 
 def _measures(extract: Extract, month: Month, settings: ProviderSettings) -> MeasuresResult:
@@ -232,7 +232,7 @@ def run_reconcile(
     notes: list[str] = [*unpublished]
     step("validate")
     findings = _validate(local_ex, month, settings)
-    quality, note = _quality(local_ex, month)
+    quality, note = _quality(local_ex, month, settings)
     if note:
         notes.append(note)
     step("measures")

@@ -157,8 +157,18 @@ def plant_problems(tables: Tables, month: Month, manifest: Manifest) -> Tables:
         "note": "MHS001MPI.csv is Windows-1252: byte A0 (no-break space) follows this NHS number; "
                 "the reader strips it (finding SRC021, info)"})
 
+    # 7. A new team sent without its intended age group: SDCS would reject the record (national rule
+    #    MHS90212, predicted by recon validate); no referral names it, so no measure moves.
+    teams = t["MHS902ServiceTeamDetails"]
+    new_team = _next_id(teams, "UniqCareProfTeamLocalID", "T", 2)
+    teams = pl.concat([teams, pl.DataFrame({"UniqCareProfTeamLocalID": [new_team], "ServTeamTypeMH": ["A06"],
+                                            "ServTeamIntAgeGroup": [None]}, schema=teams.schema)])
+    manifest.problem("MHS90212", "national_blank", "MHS902ServiceTeamDetails", new_team, "ServTeamIntAgeGroup",
+                     "new team without ServTeamIntAgeGroup: SDCS rejects the record (predicted by recon validate)")
+
     t.update({"MHS001MPI": mpi, "MHS101Referral": ref, "MHS201CareContact": cc,
-              "MHS606CodedScoreAssessmentRefer": a606, "MHS607CodedScoreAssessmentAct": a607})
+              "MHS606CodedScoreAssessmentRefer": a606, "MHS607CodedScoreAssessmentAct": a607,
+              "MHS902ServiceTeamDetails": teams})
     return t
 
 

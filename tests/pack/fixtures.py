@@ -10,6 +10,10 @@ import polars as pl
 from recon.findings import Finding, Severity
 from recon.measures.model import MeasuresResult, MeasureValue
 from recon.months import Month
+from recon.quality.outcome import DataQuality
+from recon.quality.predict import predict
+from recon.quality.view import view_of_frames
+from recon.quality.vodim import vodim
 from recon.reconcile.model import (
     Comparison,
     ComparisonStatus,
@@ -169,19 +173,21 @@ def _trend() -> pl.DataFrame:
     return pl.DataFrame(rows, schema=["month", "measure_id", "value", "source"], orient="row")
 
 
-def _data_quality() -> pl.DataFrame:
-    return pl.DataFrame(
-        {
-            "table": ["MHS001MPI", "MHS101Referral", "MHS201CareContact"],
-            "column": ["Gender", "ReferralRequestReceivedDate", "AttendStatus"],
-            "valid": [95, 200, 880],
-            "other": [2, 0, 0],
-            "default": [1, 0, 0],
-            "invalid": [0, 0, 20],
-            "missing": [2, 10, 0],
-            "score": [95.0, 95.2, 97.8],
-        }
-    )
+def _data_quality() -> DataQuality:
+    """Three people (one NHS number of nine digits: MHS00165, rejected with their referral and contact),
+    a referral with an invalid primary reason (MHS10126, warning), contacts with one blank mechanism."""
+    people = pl.DataFrame({"LocalPatientID": ["P1", "P2", "P3"], "NHSNumber": ["9434765919", "943476591", None],
+                           "PersonBirthDate": ["2010-05-01", "2011-01-01", "2012-02-02"],
+                           "Gender": ["1", "9", "X"], "EthnicCategory": ["A", "Z", "99"]})
+    refs = pl.DataFrame({"ServiceRequestID": ["R1", "R2", "R3"], "LocalPatientID": ["P1", "P2", "P3"],
+                         "ReferralRequestReceivedDate": ["2024-08-01"] * 3, "PrimReasonReferralMH": ["01", "17", "02"]})
+    contacts = pl.DataFrame({"CareContactID": ["C1", "C2", "C3", "C4"], "ServiceRequestID": ["R1", "R2", "R3", "R3"],
+                             "CareContDate": ["2024-09-02"] * 4, "ConsMechanismMH": ["01", "98", None, "01"],
+                             "AttendStatus": ["5", "5", "5", "3"]})
+    view = view_of_frames({"MHS001MPI": people, "MHS101Referral": refs, "MHS201CareContact": contacts}, MONTH,
+                          provider="RXX", create_date=dt.date(2024, 10, 5))
+    prediction = predict(view)
+    return DataQuality(prediction, vodim(view, prediction), cut=False)
 
 
 def make_result(

@@ -10,6 +10,7 @@ from recon.findings import Severity
 from recon.pack.layout import NHS_BLUE, Grid, Sheet, Styled
 from recon.pack.model import PackOptions
 from recon.pack.sheets.common import hdr, team_name, text, verdict
+from recon.pack.sheets.data_quality import dqmi_text
 from recon.reconcile.model import ReconcileResult
 
 
@@ -43,6 +44,15 @@ def cover_sheet(result: ReconcileResult, opts: PackOptions, team_sheets: dict[st
         Styled("Accepted (not to fix)", "label"),
         Styled(len(result.exceptions) - len(to_fix), "count_left"),
     )
+    dq = result.data_quality
+    if dq is not None:
+        rejected = sum(t.rejected for t in dq.prediction.tables)
+        g.add(Styled("Predicted SDCS rejections", "label"),
+              Styled(f"{rejected:,} record(s) SDCS would drop (Data quality sheet)" if rejected else "none predicted",
+                     "bad" if rejected else "text"))
+        d = dq.vodim.dqmi
+        g.add(Styled("DQMI estimate (recon)", "label"),
+              Styled(dqmi_text(dq), "text" if d.meets_target is not False else "warn"))
     g.add(Styled("Published figures", "label"), result.published_status or "none compared")
     g.add(
         Styled("Identifiers", "label"),

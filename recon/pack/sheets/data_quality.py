@@ -1,59 +1,100 @@
-"""The Data quality sheet: VODIM counts per data item and validation findings by rule."""
+"""The Data quality sheet: predicted SDCS rejections first, then NHS England's VODIM per item with
+recon's DQMI estimate, the national rules recon could not decide, and recon's own findings."""
 
 from __future__ import annotations
 
-import math
+import re
 from collections import Counter
-
-import polars as pl
 
 from recon.findings import Severity
 from recon.pack.layout import Grid, Rule, Sheet, Styled
 from recon.pack.model import PackOptions
 from recon.pack.sheets.common import SEVERITY_RANK, hdr
+from recon.quality.outcome import DataQuality
 from recon.reconcile.model import ReconcileResult
+
+_ID = re.compile(r"\[M\d{6}\]")
+
+
+def dqmi_text(dq: DataQuality) -> str:
+    """"DQMI estimate 96.2 (96.2-97.0), goal 95: met" (always labelled as recon's estimate)."""
+    d = dq.vodim.dqmi
+    if d.value is None:
+        return "no data item to score"
+    met = "met" if d.meets_target else "not met"
+    return f"{d.value:.1f} (range {d.low:.1f}-{d.high:.1f}); goal {d.target:g} or more: {met}"
+
+
+def _keys(keys: tuple[tuple[str, str | None], ...]) -> str:
+    return ", ".join(f"{_ID.sub('', k)}={v or ''}" if k.startswith("[") else k for k, v in keys)
+
+
+def _sdcs(g: Grid, dq: DataQuality) -> int:
+    p = dq.prediction
+    g.add(Styled(f"Predicted SDCS outcome ({p.rules_name}): what national validation would reject", "section"))
+    if dq.cut:
+        g.add(Styled(f"Judged on {p.month}'s submission cut from the local extract (quality.md 1.4).", "note"))
+    header = g.add(*(hdr(h) for h in ("Code", "Level", "Table", "Records", "National message", "Basis",
+                                      "First records")))
+    codes = p.by_code()
+    if not codes:
+        g.add(Styled("No national rule recon can decide fires.", "note"))
+    for c in codes:
+        g.add(c["code"], Styled(c["error_level"], "bad" if c["rejects"] else "warn"), c["table"],
+              Styled(c["records"], "count"), Styled(_ID.sub("", c["message"]), "wrap"), ", ".join(c["basis"]),
+              Styled("; ".join(_keys(k) for k in c["first_keys"]), "wrap"))
+    g.blank()
+    g.add(Styled("What SDCS would load", "section"))
+    g.add(*(hdr(h) for h in ("Table", "Rows", "Rejected", "With their parent", "Loaded")))
+    for t in p.tables:
+        if t.rows:
+            g.add(t.table, *(Styled(x, "count") for x in (t.rows, t.rejected, t.rejected_by_cascade, t.loaded)))
+    return header
+
+
+def _vodim(g: Grid, dq: DataQuality) -> tuple[int, int, int]:
+    g.add(Styled("DQMI estimate (recon), not NHS England's DQMI", "section"))
+    g.add(Styled("Estimate", "label"), dqmi_text(dq))
+    g.add(Styled(
+        "Mean item score over the items below with records; low uses no default threshold, high accepts every "
+        "default (NHS England's item list and thresholds are not published).", "note"))
+    g.blank()
+    g.add(Styled("VODIM per data item (NHS England's definitions, on the records SDCS would load)", "section"))
+    header = g.add(*(hdr(h) for h in ("Measure", "Data item", "Table", "Records", "Valid", "Other", "Default",
+                                      "Invalid", "Missing", "Score", "Basis")))
+    first = header + 1
+    for m in dq.vodim.measures:
+        score = m.score()
+        g.add(m.measure, m.name, m.table,
+              *(Styled(x, "count") for x in (m.denominator, m.valid, m.other, m.default, m.invalid, m.missing)),
+              None if score is None else Styled(round(score, 1), "dec"), m.basis)
+    skipped = Counter(n.reason for n in dq.prediction.not_evaluated)
+    g.blank()
+    g.add(Styled("National rules recon could not decide", "section"))
+    g.add(*(hdr(h) for h in ("Reason", "Rules")))
+    for reason, n in sorted(skipped.items()):
+        g.add(reason, Styled(n, "count"))
+    return header, first, max(first, first + len(dq.vodim.measures) - 1)
 
 
 def data_quality_sheet(result: ReconcileResult, opts: PackOptions) -> Sheet:
     g = Grid()
-    g.add(Styled("Data quality of the local extract (VODIM: valid, other, default, invalid, missing)", "title"))
-    g.add(Styled(
-        "Completeness % = (records − missing) / records. Validity % = valid / records. "
-        "Score as computed by recon's data quality rules.", "subtitle",
-    ))
-    header = g.add(*(hdr(h) for h in (
-        "Table", "Data item", "Valid", "Other", "Default", "Invalid", "Missing", "Records",
-        "Completeness %", "Validity %", "Score",
-    )))
+    g.add(Styled("Data quality of the local extract: predicted SDCS rejections, VODIM and DQMI estimate", "title"))
+    g.add(Styled("National rules of the MHSDS v6.0 Technical Output Specification as recon reads them; "
+                 "'recon rules CODE' explains each.", "subtitle"))
     dq = result.data_quality
-    first = header + 1
-    if dq is None or dq.is_empty():
-        g.add(Styled("No data quality counts in this run.", "note"))
+    rules: list[Rule] = []
+    heights: dict[int, int] = {}
+    if dq is None:
+        g.add(Styled("No data quality assessment in this run.", "note"))
     else:
-        cols = ("valid", "other", "default", "invalid", "missing")
-        frame = dq.select(
-            pl.col("table").cast(pl.String), pl.col("column").cast(pl.String),
-            *(pl.col(c).cast(pl.Int64).fill_null(0) for c in cols), pl.col("score").cast(pl.Float64),
-        )
-        for table, column, valid, other, default, invalid, missing, score in frame.iter_rows():
-            total = valid + other + default + invalid + missing
-            completeness = round(100 * (total - missing) / total, 1) if total else None
-            validity = round(100 * valid / total, 1) if total else None
-            g.add(
-                table, column, *(Styled(x, "count") for x in (valid, other, default, invalid, missing, total)),
-                None if completeness is None else Styled(completeness, "pct"),
-                None if validity is None else Styled(validity, "pct"),
-                None if score is None or not math.isfinite(score) else Styled(score, "dec"),
-            )
-    last = max(g.next_row - 1, first)
-    rules = [
-        Rule(f"I{first}:I{last}", "scale"), Rule(f"J{first}:J{last}", "scale"),
-    ]
-    top = dq["score"].cast(pl.Float64).max() if dq is not None and not dq.is_empty() else None
-    if isinstance(top, float) and top > 1:
-        rules.append(Rule(f"K{first}:K{last}", "scale"))
+        heights[_sdcs(g, dq)] = 18
+        g.blank()
+        vh, first, last = _vodim(g, dq)
+        heights[vh] = 30
+        rules.append(Rule(f"J{first}:J{last}", "scale"))
     g.blank()
-    g.add(Styled("Validation findings by rule", "section"))
+    g.add(Styled("recon's own validation findings by rule", "section"))
     fh = g.add(*(hdr(h) for h in ("Table", "Data item", "Records", "Severity", "Rule")))
     counts = Counter((f.rule_id, f.severity, f.table, f.column or "") for f in result.findings)
     if not counts:
@@ -64,9 +105,9 @@ def data_quality_sheet(result: ReconcileResult, opts: PackOptions) -> Sheet:
         g.add(table, column, Styled(n, "count"),
               Styled(sev.value, "bad" if sev is Severity.ERROR else "warn" if sev is Severity.WARNING else "text"),
               rule)
+    heights[fh] = 18
     return Sheet(
         "Data quality", g.rows,
-        widths={1: 32, 2: 30, 3: 10, 4: 10, 5: 10, 6: 10, 7: 10, 8: 10, 9: 14, 10: 12, 11: 10},
-        heights={header: 30, fh: 18}, freeze=f"C{first}", autofilter=f"A{header}:K{last}", rules=rules,
-        print_title_rows=f"{header}:{header}",
+        widths={1: 14, 2: 34, 3: 10, 4: 10, 5: 48, 6: 14, 7: 40, 8: 10, 9: 10, 10: 10, 11: 14},
+        heights=heights, freeze="A4", rules=rules,
     )
