@@ -47,10 +47,16 @@ def spell_plan(
 ) -> tuple[pl.LazyFrame, pl.LazyFrame, pl.LazyFrame, pl.LazyFrame, pl.LazyFrame]:
     """Lazy plans of the in-scope spells with every per-spell value (section 9), their referrals,
     the referrals of the first-contact measures, the care contacts and the referrals' items."""
-    refs = referrals(tables, month, settings)
-    srows = cohorts.scoped_rows(refs, cohorts.team_rows(refs, tables), regime)
-    crefs = cohorts.cohort_referrals(refs, srows, month, regime, provider)
-    built = status.in_scope(spells.spells(crefs), month)
+    # referral-level frames are materialised in two steps: one row per referral (or team row,
+    # or spell), they keep the later plans small (polars' optimiser slows on deep shared plans)
+    refs_df, = pl.collect_all([referrals(tables, month, settings)])
+    refs = refs_df.lazy()
+    srows_df, crefs_df = pl.collect_all(
+        [srows_lf := cohorts.scoped_rows(refs, cohorts.team_rows(refs, tables), regime),
+         cohorts.cohort_referrals(refs, srows_lf, month, regime, provider)]
+    )
+    srows, crefs = srows_df.lazy(), crefs_df.lazy()
+    built = status.in_scope(spells.spells(crefs), month).collect().lazy()
     spell_frame = status.with_status(built, crefs, month, regime)
     care = contacts.care_contacts(tables)
     qualifying = contacts.qualifying_contacts(care, crefs)
@@ -59,10 +65,11 @@ def spell_plan(
     events = clockstop.events(tables, care, refs, crefs, built, snomed, month, regime)
     key = list(status.SPELL)
     q_start = quarter_start(month)
+    parts = pl.collect_all([spell_frame, cyp, cmh, events])
     joined = (
-        spell_frame.join(cyp, on=key, how="left")
-        .join(cmh, on=key, how="left")
-        .join(events, on=key, how="left")
+        parts[0].join(parts[1], on=key, how="left")
+        .join(parts[2], on=key, how="left")
+        .join(parts[3], on=key, how="left")
         .with_columns(
             pl.when(pl.col("Cohort") == cohorts.CYP).then(pl.col("FirstCYP")).otherwise(pl.col("FirstCMH")).alias(
                 "FirstContact"
@@ -78,6 +85,7 @@ def spell_plan(
             "FirstContact", "SecondContact", *clockstop.CATEGORIES, "ClockStop", "DaysToStop", "StopInQ",
         )
         .sort("Cohort", "PersonKey", "Start")
+        .lazy()
     )
     first = first_contact.referrals(refs, care, month, regime, provider)
     spell_refs = status.spell_referrals(built, crefs).select("Cohort", "PersonKey", "Start", "ServiceRequestId")
@@ -187,8 +195,10 @@ def compute(
     spell_df, spell_refs, first = pl.collect_all([spell_lf, spell_refs_lf, first_lf])
     values, measure_df = _measure_rows(spell_df, first, month, snomed is not None, regime)
     waiting_df = waiting(spell_df, spell_refs, first, care, items, month, snomed is not None).collect()
+    spell_key = list(status.SPELL)
     details = {
         "waits_spells": spell_df,
+        "waits_referrals": spell_refs.join(spell_df, on=spell_key, how="left").sort("ServiceRequestId"),
         "waits_waiting": waiting_df,
         "waits_first_contact": first,
         "waits_measures": measure_df,
