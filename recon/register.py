@@ -13,6 +13,7 @@ from recon.errors import RulesError
 from recon.measures import access, activity, completeness, outcomes
 from recon.measures.catalog import Catalog
 from recon.measures.family import Family, FamilyContext, FamilyPlan, RecordUnit
+from recon.measures.waits import family as waits
 from recon.pack.sheets.breakdown import access_sheets, activity_sheets
 from recon.pack.sheets.outcomes import outcomes_sheets
 from recon.render.sections import family_table
@@ -57,6 +58,11 @@ FAMILIES: tuple[Family, ...] = (
         name="completeness", title="Outcome completeness (recon's own)", plan=_completeness,
         sheets=None,  # on the Outcomes sheet, beside the cohort
         console=family_table, unit=RecordUnit.REFERRALS, detail="outcomes_referrals",
+    ),
+    Family(
+        name="waits", title="Waiting times (four-week waits; CYP referral to first contact)", plan=waits.plan,
+        sheets=None,  # the waiting-list and Waits sheets come with the pack's waits work (issue 12 item 4)
+        console=family_table, unit=RecordUnit.REFERRALS, detail="waits_referrals",  # MHS13x: waits_first_contact
     ),
 )
 
