@@ -6,17 +6,15 @@ basis ``menh_dq_codes``) and the VODIM categories (quality.md 3.2).
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
 from types import MappingProxyType
 
 import polars as pl
 
-from recon.codes import RULES_DIR
 from recon.errors import RulesError
+from recon.rules_files import RulesSource, read_toml, rules_file
 
 CATEGORIES = ("valid", "other", "default", "invalid", "missing")
 
@@ -87,11 +85,15 @@ def _strs(d: Mapping[str, object], key: str) -> tuple[str, ...]:
     return tuple(str(x) for x in v)
 
 
+def load_vodim_rules() -> VodimRules:
+    """rules/vodim.toml through the rules folder in use (recon.rules_files)."""
+    return _load_vodim_rules(rules_file("vodim.toml"))
+
+
 @lru_cache(maxsize=4)
-def load_vodim_rules(path: Path | None = None) -> VodimRules:
-    path = path or RULES_DIR / "vodim.toml"
+def _load_vodim_rules(source: RulesSource) -> VodimRules:
+    doc = read_toml(source, "rules/vodim.toml")
     try:
-        doc = tomllib.loads(path.read_text(encoding="utf-8"))
         measures = tuple(
             VodimMeasure(
                 id=str(m["id"]), name=str(m["name"]), table=str(m["table"]), item=str(m["item"]),
@@ -109,5 +111,5 @@ def load_vodim_rules(path: Path | None = None) -> VodimRules:
             not_computed=MappingProxyType({str(k): str(v) for k, v in doc.get("not_computed", {}).items()}),
         )
         return VodimRules(measures, dqmi, str(doc["first_month"]), str(doc["last_month"]))
-    except (OSError, KeyError, ValueError, TypeError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+    except (KeyError, ValueError, TypeError) as exc:
         raise RulesError(f"rules/vodim.toml is invalid: {type(exc).__name__}: {exc}") from None

@@ -11,16 +11,14 @@ from __future__ import annotations
 import csv
 import io
 import re
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import lru_cache
-from pathlib import Path
 from types import MappingProxyType
 
-from recon.codes import RULES_DIR
 from recon.errors import RulesError
+from recon.rules_files import RulesSource, read_toml, rules_file
 
 RULES_CSV = "reference/mhsds_v6_validation_rules.csv"
 PLACEHOLDER = re.compile(r"\[(M\d{6})\](\w+)=<(\w+)>")
@@ -183,15 +181,19 @@ def _classify(code: str, table: str, item: str, vtype: str, doc: Mapping[str, ob
     return RuleClass.EXACT, "exact", None
 
 
+def load_national_rules() -> NationalRules:
+    """The national rules and rules/sdcs.toml, through the rules folder in use (recon.rules_files)."""
+    return _load_national_rules(rules_file("sdcs.toml"), rules_file(RULES_CSV))
+
+
 @lru_cache(maxsize=4)
-def load_national_rules(rules_dir: Path | None = None) -> NationalRules:
+def _load_national_rules(sdcs: RulesSource, source: RulesSource) -> NationalRules:
     """Parse the rules CSV and rules/sdcs.toml once; a malformed file is a RulesError (exit 2)."""
-    rules_dir = rules_dir or RULES_DIR
+    doc = read_toml(sdcs, "rules/sdcs.toml")
     try:
-        doc = tomllib.loads((rules_dir / "sdcs.toml").read_text(encoding="utf-8"))
-        text = (rules_dir / RULES_CSV).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise RulesError(f"national validation rules cannot be read: {exc}") from None
+        text = source.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise RulesError(f"rules/{RULES_CSV} cannot be read: {exc}") from None
     lines = text.splitlines()
     if not lines or not lines[0].startswith("# Source:"):
         raise RulesError(f"rules/{RULES_CSV}: the first line must state the provenance ('# Source: ...')")

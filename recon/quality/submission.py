@@ -18,7 +18,6 @@ from typing import Any
 
 import polars as pl
 
-from recon.codes import RULES_DIR
 from recon.config import ProviderSettings
 from recon.errors import InputError, UsageError
 from recon.months import Month
@@ -27,6 +26,7 @@ from recon.quality.predict import SdcsPrediction, predict
 from recon.quality.reports import Chosen, SummaryReport, choose_reports, read_report
 from recon.quality.values import MASKED, clock, day, is_date_item, is_time_item
 from recon.quality.view import SubmissionView, submission_view
+from recon.rules_files import rules_file
 from recon.sources import load_extract
 
 FAMILIES = (("MHSARVnnn", r"^MHSARV\d{3}$"), ("MHSDAGnnn", r"^MHSDAG\d{3}$"), ("MHSnnnnn", r"^MHS\d{5}$"),
@@ -62,7 +62,7 @@ def level_of(description: str) -> str | None:
 @lru_cache(maxsize=1)
 def _severity_1_codes() -> frozenset[str]:
     out = {r.code for r in load_national_rules().rules if r.error_level == "Severity 1 Warning"}
-    text = (RULES_DIR / "reference" / "sdcs_codes.csv").read_text(encoding="utf-8").splitlines()[1:]
+    text = rules_file("reference/sdcs_codes.csv").read_text(encoding="utf-8").splitlines()[1:]
     for row in csv.DictReader(io.StringIO("\n".join(text))):
         if row.get("v6_error_level", "").strip().lower() == "severity 1 warning":
             out.add(row["code"])
