@@ -110,6 +110,8 @@ def test_recon_agrees_with_the_sql_implementation_on_the_sample(month: str, con:
     assert got.height > 100
     assert got.sort("Cohort", "PersonKey", "Start").to_dicts() == spells.with_columns(
         pl.col("Open").cast(pl.Int8), pl.col("W").cast(pl.Int64)).to_dicts()
+    got_first = details["waits_first_contact"].select("ServiceRequestId", "FirstContact", "InMHS130", "InMHS133")
+    assert got_first.sort("ServiceRequestId").to_dicts() == first.to_dicts()
     by_id = {v.id: v for v in values}
     rows = {r["id"]: r for r in details["waits_measures"].iter_rows(named=True)}
     for mid, (value, num, den) in expected.items():
