@@ -6,14 +6,17 @@ from __future__ import annotations
 
 import random
 from collections import Counter
+from pathlib import Path
 
 import duckdb
 import polars as pl
 import pytest
 
 from recon.config import ProviderSettings
+from recon.measures.engine import canonical_tables
 from recon.measures.waits import compute
 from recon.months import Month
+from recon.sources import load_extract
 from tests.oracle.waits_gen import batch, release
 from tests.oracle.waits_sql import oracle
 
@@ -89,3 +92,30 @@ def test_the_generated_extracts_reach_the_edges() -> None:
     for key in ("IsOpen", "IsClosed", "IsStarted", "open 1, neither open nor closed", "Open blank",
                 "first = second contact", "clock stop", "MHS130", "MHS133"):
         assert COVERAGE[key] > 0, key
+
+
+SAMPLE = Path(__file__).resolve().parents[2] / "sample_data" / "mhsds"
+
+
+@pytest.mark.skipif(not SAMPLE.exists(), reason="no sample_data/mhsds")
+@pytest.mark.parametrize("month", ["2024-09", "2024-11"])
+def test_recon_agrees_with_the_sql_implementation_on_the_sample(month: str, con: duckdb.DuckDBPyConnection) -> None:
+    extract = load_extract(SAMPLE, mapping=None)
+    frames = {k: v.collect() for k, v in canonical_tables(extract.tables).items()}
+    provider = extract.provider or "RXX"
+    m = Month.parse(month)
+    values, details = compute({k: v.lazy() for k, v in frames.items()}, m, ProviderSettings(ods=provider), None, None)
+    expected, spells, first = oracle(frames, m, provider, None, con)
+    got = details["waits_spells"].select(SPELL_COLUMNS).with_columns(pl.col("Open").cast(pl.Int8))
+    assert got.height > 100
+    assert got.sort("Cohort", "PersonKey", "Start").to_dicts() == spells.with_columns(
+        pl.col("Open").cast(pl.Int8), pl.col("W").cast(pl.Int64)).to_dicts()
+    got_first = details["waits_first_contact"].select("ServiceRequestId", "FirstContact", "InMHS130", "InMHS133")
+    assert got_first.sort("ServiceRequestId").to_dicts() == first.to_dicts()
+    by_id = {v.id: v for v in values}
+    rows = {r["id"]: r for r in details["waits_measures"].iter_rows(named=True)}
+    for mid, (value, num, den) in expected.items():
+        if num is not None:
+            assert (rows[mid]["value"], by_id[mid].numerator, by_id[mid].denominator) == (value, num, den), mid
+        else:
+            assert by_id[mid].value == value, mid

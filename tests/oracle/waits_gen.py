@@ -25,7 +25,7 @@ CONCEPTS = ("100001", "100002", "100003", "100004", "1085671000000109", "2386021
 TEAM_TYPES = (None, "A05", "A06", "A06", "A12", "C03", "C10", "C10", "A18", "A02", "A03", "A25", "C05", "A14", "F01", "E02",
               "A08")
 TOOLS = ("860591000000104", "860591000000104", " 0860591000000104.0 ", "987191000000101", "1035681000000101", "abc",
-         "86059100000010e4", "123")
+         "86059100000010e4", "860591000000104e0", "123")
 
 
 def _day(rng: random.Random, month: Month, around: dt.date | None = None) -> dt.date:
@@ -113,7 +113,7 @@ def extract(rng: random.Random, k: int, month: Month) -> dict[str, list[dict[str
                     "PersScore": rng.choice(("5", "abc"))})
         if rng.random() < 0.8:
             created = _maybe(rng, 0.8, _day(rng, month, first))
-            updated = _maybe(rng, 0.8, (created or first) + dt.timedelta(days=rng.choice((0, 3, 20, 60))))
+            updated = _maybe(rng, 0.8, (created or first) + dt.timedelta(days=rng.choice((-20, 0, 3, 20, 60))))
             plan = f"{pid}CP"
             out["MHS008CarePlanType"].append({"CarePlanID": plan, "LocalPatientId": pid, "CarePlanCreatDate": created,
                                               "CarePlanLastUpdateDate": updated})
@@ -147,7 +147,7 @@ def batch(seed: int, month: Month, size: int) -> dict[str, pl.DataFrame]:
         for t, r in extract(rng, k, month).items():
             rows[t].extend(r)
     out: dict[str, pl.DataFrame] = {}
-    for tid, t in TABLES.items():
-        data = {c.name: [r.get(c.name) for r in rows[tid]] for c in t.columns}
-        out[tid] = pl.DataFrame(data, schema=t.schema)
+    for tid, table in TABLES.items():
+        data = {c.name: [r.get(c.name) for r in rows[tid]] for c in table.columns}
+        out[tid] = pl.DataFrame(data, schema=table.schema)
     return out

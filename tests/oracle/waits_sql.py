@@ -154,8 +154,8 @@ def oracle(
         out[key] = (value, None, None)
     for pid, (num, den) in PROPORTIONS.items():
         n, d = int(out[num][0]), int(out[den][0])
-        value = con.execute("SELECT CAST(CAST(? AS DOUBLE) / ? * 100 AS FLOAT)", [n, d]).fetchall() if d else None
-        out[pid] = (None if value is None else float(value[0][0]), n, d)
+        cast = con.execute("SELECT CAST(CAST(? AS DOUBLE) / ? * 100 AS FLOAT)", [n, d]).fetchall() if d else None
+        out[pid] = (None if cast is None else float(cast[0][0]), n, d)
     if snomed is None:
         for mid in CLOCK_STOP:
             out[mid] = (None, None, None)

@@ -173,7 +173,7 @@ def local(*values: MeasureValue) -> MeasuresResult:
 def test_compare_measures_statuses_unknown_ids_and_missing_sides():
     res = local(MeasureValue("MHS32", 12), MeasureValue("MHS29", 3), MeasureValue("MHS30", 40),
                 MeasureValue("MHS111a", 40.5, 81, 200), MeasureValue("MHS58", 7), MeasureValue("RECON_CGAS_ANY", 50.0, 5, 10))
-    rows = pub(("MHS32", "10"), ("MHS29", "*"), ("MHS30", "50"), ("MHS111a", "41"), ("MRS01", "20"),
+    rows = pub(("MHS32", "10"), ("MHS29", "*"), ("MHS30", "50"), ("MHS111a", "41"), ("MHS07", "20"),
                ("MHS95", "1765"), ("Provider", "RYY", "MHS58", "5"), ("England", "England", "MHS58", "900"))
     cs = compare_measures(res, published=rows, provider="RXX", catalog=Catalog((_info("MHS95"),)))
     got = {c.id: c.status for c in cs.comparisons}
@@ -182,7 +182,7 @@ def test_compare_measures_statuses_unknown_ids_and_missing_sides():
         "MHS58": S.MISSING_PUBLISHED,  # only another provider's and England's rows
         "MHS95": S.MISSING_LOCAL,
     }  # RECON_ measures are recon's own: never "missing_published"
-    assert any("MRS01" in n and "ignored" in n for n in cs.notes)
+    assert any("MHS07" in n and "ignored" in n for n in cs.notes)
     c30 = next(c for c in cs.comparisons if c.id == "MHS30")
     assert c30.difference == 10 and c30.published == 50 and c30.local == 40 and "beyond" in c30.explanation
     assert c30.severity is Severity.WARNING and "TOL104" in c30.tolerance  # contacts: per-measure override

@@ -39,7 +39,7 @@ def invoke(*args):
 def test_exit_0_when_everything_agrees_and_json_shape(dirs):
     tmp, local = dirs
     extract = write_extract(tmp / "extract", base())
-    pub = published(tmp / "pub.csv", [("MHS32", "*"), ("MHS29", "*"), ("MHS30", "*"), ("MRS01", "10")])
+    pub = published(tmp / "pub.csv", [("MHS32", "*"), ("MHS29", "*"), ("MHS30", "*"), ("MHS07", "10")])
     res = invoke("--epr", local, "--extract", extract, "--published", pub, "--json")
     assert res.exit_code == 0, res.output
     out = json.loads(res.stdout)
@@ -50,7 +50,7 @@ def test_exit_0_when_everything_agrees_and_json_shape(dirs):
     assert comps["MHS29"]["status"] == "consistent" and comps["MHS29"]["local"] == 4
     assert comps["MHS95"]["status"] == "missing_published"
     assert out["records"] == []
-    assert any("MRS01" in n for n in out["notes"])
+    assert any("MHS07" in n for n in out["notes"])
     roles = {i["role"] for i in out["inputs"]}
     assert roles == {"epr", "extract", "published"}
     assert all(len(i["sha256"]) == 64 for i in out["inputs"])

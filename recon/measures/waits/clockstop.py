@@ -24,7 +24,14 @@ from recon.measures.waits.regimes import Regime
 from recon.measures.waits.status import SPELL
 from recon.months import Month
 from recon.snomed import SnomedRelease
-from recon.tables import ASSESS_ACTIVITY, ASSESS_REFERRAL, CARE_ACTIVITY, CARE_PLAN, CARE_PLAN_AGREEMENT, INDIRECT
+from recon.tables import (
+    ASSESS_ACTIVITY,
+    ASSESS_REFERRAL,
+    CARE_ACTIVITY,
+    CARE_PLAN,
+    CARE_PLAN_AGREEMENT,
+    INDIRECT,
+)
 
 BASELINE, CARE_PLAN_OR_INTERVENTION, MEANINGFUL_ASSESSMENT = "Baseline", "CarePlanOrIntervention", "MeaningfulAssessment"
 CATEGORIES = (BASELINE, CARE_PLAN_OR_INTERVENTION, MEANINGFUL_ASSESSMENT)
@@ -119,7 +126,7 @@ def care_plan_events(
     plans = plans.join(agreed_in_time, on="CarePlanID", how="semi")
     start_ok = pl.col("C").is_not_null() & (pl.col("C") >= pl.col("Start")) & (pl.col("C") <= pl.col("U"))
     return (
-        plans.join(spells.select(SPELL + ("End",)), on="PersonKey")
+        plans.join(spells.select((*SPELL, "End")), on="PersonKey")
         .filter((pl.col("U") >= pl.col("Start")) & (pl.col("U") <= pl.col("End")))
         .select(
             *SPELL,

@@ -13,7 +13,14 @@ from recon.measures.common import table
 from recon.measures.model import MeasureValue
 from recon.measures.waits import clockstop, cohorts, contacts, first_contact, spells, status
 from recon.measures.waits.caveats import caveats
-from recon.measures.waits.definitions import COUNT, MEASURES, NOT_COMPUTED, PROPORTION, spell_sets, suppression_numerator
+from recon.measures.waits.definitions import (
+    COUNT,
+    MEASURES,
+    NOT_COMPUTED,
+    PROPORTION,
+    spell_sets,
+    suppression_numerator,
+)
 from recon.measures.waits.months import days, quarter_start
 from recon.measures.waits.percentile import spark_percentile
 from recon.measures.waits.referrals import referrals

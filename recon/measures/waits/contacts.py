@@ -54,7 +54,7 @@ def in_cohort_submission(rows: pl.LazyFrame, cohort_refs: pl.LazyFrame, date: st
 
 def in_spell(rows: pl.LazyFrame, spells: pl.LazyFrame, date: str = "Date") -> pl.LazyFrame:
     """Rows joined to the person's spell (same cohort) whose [Start, End] holds ``date``."""
-    return rows.join(spells.select(SPELL + ("End",)), on=["Cohort", "PersonKey"]).filter(
+    return rows.join(spells.select((*SPELL, "End")), on=["Cohort", "PersonKey"]).filter(
         (pl.col(date) >= pl.col("Start")) & (pl.col(date) <= pl.col("End"))
     )
 

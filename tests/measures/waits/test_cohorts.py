@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import Any
 
 from tests.measures.builders import contact, person, referral
 from tests.measures.waits.helpers import Run, d
@@ -24,7 +25,7 @@ def test_an_adult_outside_the_cmh_teams_is_in_neither_cohort() -> None:
 
 def test_mhs102_closure_ends_the_cmh_referral_in_r2_not_in_r1() -> None:
     # case 5: MHS101 A18 (not CMH), MHS102 A06 closed 2024-10-15, no discharge or rejection
-    given = dict(
+    given: dict[str, Any] = dict(
         people=[person("P", "1980-01-01")],
         referrals=[referral("R", "P", "2024-06-01", ServTeamType="A18")],
         MHS102OtherServiceType=[{"ServiceRequestId": "R", "UniqOtherCareProfTeamLocalID": "T2",
@@ -127,7 +128,7 @@ def test_resident_outside_england_or_without_mpi_is_out() -> None:
 
 def test_digital_providers() -> None:
     # case 23: DFC every MRS count 0, proportions and percentiles null; MHS13x with text contacts
-    given = dict(people=[person("P", "2012-01-01"), person("A", "1980-01-01")],
+    given: dict[str, Any] = dict(people=[person("P", "2012-01-01"), person("A", "1980-01-01")],
                  referrals=[referral("R", "P", "2024-10-05"), referral("RA", "A", "2024-10-05", ServTeamType="A05")],
                  contacts=[contact("C", "R", "2024-10-20", attend="3", mech="09")])
     dfc = Run("2024-11", ods="DFC", **given)

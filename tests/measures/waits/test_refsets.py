@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import polars as pl
 
@@ -69,7 +70,7 @@ def test_end_to_end_categories_by_regime() -> None:
 
 def test_excluded_concepts_for_cmh_only() -> None:
     rel = release([(PSYCH, "2386021000000108", "2002-01-31", 1)])
-    given = dict(referrals=[referral("R", "P", "2024-05-01", ServTeamType="A05")],
+    given: dict[str, Any] = dict(referrals=[referral("R", "P", "2024-05-01", ServTeamType="A05")],
                  indirect=[indirect("R", "2024-06-01", IndActProcedure="2386021000000108")])
     assert Run("2024-11", snomed=rel, people=[person("P", "1980-01-01")], **given).spell()["CarePlanOrIntervention"] is None
     assert Run("2024-09", snomed=rel, people=[person("P", "1980-01-01")], **given).spell()["CarePlanOrIntervention"] == d(
