@@ -153,6 +153,7 @@ _KIND_TITLES = {
     "mapping": "Mapping rules (an EPR mapping that does not fit the export)",
     "published": "Published-file rules",
     "reconcile": "Reconciliation input rules",
+    "national": "National MHSDS v6.0 validation rules SDCS applies (rules/reference/mhsds_v6_validation_rules.csv)",
     "measure": "Measures (rules/measures.toml)",
     "tolerance": "Tolerances (rules/tolerances.toml)",
 }
@@ -173,6 +174,9 @@ def rules_markdown(rules: tuple[RuleDoc, ...]) -> str:
         if not of_kind:
             continue
         lines += [f"## {_KIND_TITLES.get(kind, kind)}", ""]
+        if kind == "national":
+            lines += _national_table(of_kind)
+            continue
         if kind == "measure":
             lines += ["| ID | Measure | Family, kind |", "|---|---|---|"]
             lines += [f"| {r.id} | {_cell(r.title)} | {_cell(r.doc.rsplit('(', 1)[-1].rstrip(')'))} |" for r in of_kind]
@@ -183,6 +187,22 @@ def rules_markdown(rules: tuple[RuleDoc, ...]) -> str:
             facts = ", ".join(x for x in (r.severity, where) if x)
             lines += [f"### {r.id}: {r.title}", "", f"*{facts}*" if facts else "", "", r.doc, ""]
     return "\n".join(line for i, line in enumerate(lines) if not (line == "" and i and lines[i - 1] == "")) + "\n"
+
+
+def _national_table(rules: list[RuleDoc]) -> list[str]:
+    """One row per national rule: how recon decides it (class A exact, B on a basis, C not, with why)."""
+    from recon.quality.national import load_national_rules
+
+    by_code = load_national_rules().by_code
+    lines = ["Class A: decided exactly; B: on the stated basis; C: not decidable from one provider's extract "
+             "(docs/method/quality.md).", "",
+             "| Code | Error level | Table | Item | National message | Class, basis or reason |", "|---|---|---|---|---|---|"]
+    for r in rules:
+        n = by_code[r.id]
+        how = f"{n.klass.value}, {n.basis or n.reason}"
+        lines.append(f"| {r.id} | {n.error_level} | {n.short_table} | {n.item if n.level == 'Record' else ''} | "
+                     f"{_cell(r.title)} | {how} |")
+    return [*lines, ""]
 
 
 def _cell(text: str) -> str:
