@@ -26,6 +26,17 @@ def _details_title(name: str, used: set[str]) -> str:
     return title
 
 
+def _flat(frame: pl.DataFrame) -> pl.DataFrame:
+    """List columns (e.g. a spell's referrals) as one comma-separated text cell: a sheet cell
+    holds one value."""
+    lists = [c for c, t in frame.schema.items() if isinstance(t, pl.List)]
+    if not lists:
+        return frame
+    return frame.with_columns(
+        pl.col(c).list.eval(pl.element().cast(pl.String)).list.join(", ").alias(c) for c in lists
+    )
+
+
 def _private_frame(frame: pl.DataFrame, identifiable: bool) -> pl.DataFrame:
     """Mask NHS numbers and drop other identifying columns unless the pack is identifiable."""
     if identifiable:
@@ -63,7 +74,7 @@ def details_sheets(result: ReconcileResult, opts: PackOptions, used: set[str]) -
     for name in sorted(result.local.details):
         if name in PEOPLE_LISTS and not opts.people_lists:
             continue
-        frame = _private_frame(result.local.details[name], opts.identifiable)
+        frame = _private_frame(_flat(result.local.details[name]), opts.identifiable)
         header = tuple(frame.columns)
         lengths = [
             int(frame.select(pl.col(c).cast(pl.String).str.len_chars().max()).item() or 0) if len(frame) else 0
