@@ -197,6 +197,9 @@ def build_bundle(
     local, manifest = planted_local(people=people, end_month=end_month, seed=seed, provider=provider)
     write_local(local, root / "mhsds")
     write_epr(local, root / "epr", load_mapping("riverside"))
+    from recon.sample.waits import write_snomed
+
+    write_snomed(root / "snomed")
     extract = derive_extract(local, end_month, manifest)
     _write_zip(root / "extract.zip", {f"{tid}.csv": _csv_bytes(extract[tid]) for tid in TABLES})
     for side, tables in (("local", local), ("extract", extract)):

@@ -43,7 +43,7 @@ def keyed(ex, tid):
 
 def test_sample_is_small_and_complete():
     total = sum(p.stat().st_size for p in SAMPLE.rglob("*") if p.is_file())
-    assert total < 5_000_000
+    assert total < 5_500_000  # 5 MB before the waits tables (issue 12)
     assert {p.name for p in SAMPLE.iterdir()} >= {"mhsds", "epr", "extract.zip", "published", "planted.json",
                                                    "README.md"}
     readme = (SAMPLE / "README.md").read_text(encoding="utf-8")
