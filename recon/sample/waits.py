@@ -36,7 +36,7 @@ CONCEPTS: tuple[tuple[str, str, str, str], ...] = (
     ("99900051000001103", PSYCHOSOCIAL, "20220101", "20240601"),  # joins in June 2024
 )
 NOT_IN_REFSETS = "99900061000001105"  # recorded, in no refset: never stops a clock
-PROCEDURES = tuple(c[0] for c in CONCEPTS) + (NOT_IN_REFSETS,)
+PROCEDURES = (*(c[0] for c in CONCEPTS), NOT_IN_REFSETS)
 PROCEDURE_WEIGHTS = (0.25, 0.1, 0.2, 0.15, 0.05, 0.05, 0.2)
 ENGLAND, WALES = "E08000035", "W06000015"
 LONG_WAITERS = 8  # children referred 200 to 900 days before the month end, never seen
