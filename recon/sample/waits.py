@@ -56,7 +56,8 @@ def waits_tables(frames: dict[str, pl.DataFrame], end_month: Month, seed: int) -
     end = end_month.end
     young = mpi.filter(pl.col("PersonBirthDate") > end - dt.timedelta(days=365 * 15)).head(LONG_WAITERS)
     waited = [200, 300, 380, 420, 560, 600, 760, 900][: young.height]
-    top = int(ref.get_column("ServiceRequestId").str.strip_prefix("SR").cast(pl.Int64).max() or 0)
+    top = ref.get_column("ServiceRequestId").str.strip_prefix("SR").cast(pl.Int64).max()
+    top = top if isinstance(top, int) else 0
     long = pl.DataFrame({
         "ServiceRequestId": [f"SR{top + 1 + i:08d}" for i in range(young.height)],
         "LocalPatientId": young.get_column("LocalPatientId"),

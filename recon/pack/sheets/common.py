@@ -123,6 +123,12 @@ def verdict(result: ReconcileResult, split_by_team: bool = False) -> Verdict:
             f"{discrepancies} measure(s) differ beyond tolerance: explain each one (Summary sheet) "
             "before signing off.",
         )
+    if result.not_compared:
+        return Verdict(
+            "Not compared with the published file", "status_warn",
+            f"The published file has no row for {result.provider}, so {len(result.not_compared)} measure(s) were "
+            "not compared (see the notes on the Cover): check the ODS code and the file before signing off.",
+        )
     return Verdict(
         "Fit to submit", "status_good",
         "No error-level record problem and no discrepancy beyond tolerance. Review any warnings, then sign off.",
