@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from recon import __version__
-from recon.config import INPUT_ROLES, ProviderSettings, ReconConfig, load_config
+from recon.config import INPUT_ROLES, ProviderSettings, ReconConfig, WaitsSettings, load_config
 from recon.errors import LedgerError, MissingInputError, ReconError, UsageError
 from recon.findings import Severity
 from recon.ledger import (
@@ -61,6 +61,7 @@ class RunOptions:
     provider: str | None = None
     digital: bool | None = None
     person_key: str | None = None
+    snomed: Path | None = None  # SNOMED CT RF2 release folder (waits clock stops)
     ledger: Path | None = None
     no_ledger: bool = False
     log_file: Path | None = None
@@ -92,6 +93,8 @@ class ResolvedRun:
     config_path: Path | None
     max_age_days: Mapping[str, float] = field(default_factory=dict)
     people_lists: bool = False
+    snomed: Path | None = None
+    waits: WaitsSettings = field(default_factory=WaitsSettings)
 
     def input(self, role: str) -> Path | None:
         if role == "mapping":
@@ -158,12 +161,16 @@ def resolve(opts: RunOptions, command: str) -> ResolvedRun:
         config_path=cfg.source,
         max_age_days=dict(cfg.max_age_days),
         people_lists=opts.people_lists,
+        snomed=opts.snomed or cfg.snomed(month),
+        waits=cfg.waits,
     )
 
 
 def check_inputs(run: ResolvedRun, *, now: float | None = None) -> None:
     """Exit 3 when an expected input for the month is missing, or older than ``max_age_days`` allows."""
     now = time.time() if now is None else now
+    if run.snomed is not None and not run.snomed.exists():
+        raise MissingInputError(f"the SNOMED CT release (--snomed) for {run.month} is missing: {run.snomed}")
     for role in INPUT_ROLES:
         path = run.input(role)
         if path is None:
@@ -227,9 +234,24 @@ def _inputs(run: ResolvedRun) -> tuple[InputFile, ...]:
         path = run.input(role)
         if path is not None:
             out.extend(input_files(role, path))
+    if run.snomed is not None:  # the RF2 files read, not the whole release folder
+        from recon.snomed import snomed_files
+
+        refsets, concepts = snomed_files(run.snomed)
+        for f in (*refsets, *concepts):
+            out.extend(input_files("snomed", f))
     if run.config_path is not None:
         out.extend(input_files("config", run.config_path))
     return tuple(out)
+
+
+def _snomed(run: ResolvedRun) -> Any:
+    """The SNOMED CT release of the run (exit 2 when malformed), or None without --snomed."""
+    if run.snomed is None:
+        return None
+    from recon.snomed import load_snomed
+
+    return load_snomed(run.snomed)
 
 
 def _values(result: Any, source: str) -> list[ValueRow]:
@@ -255,7 +277,8 @@ def _reconcile(run: ResolvedRun, ledger: Ledger | None, run_id: str, steps: Step
         steps.step("reconcile")
         assert run.epr is not None
         result = run_reconcile(run.month, run.epr, progress=steps.callback, extract=run.extract,
-                       published=run.published, mapping=run.mapping, status=run.status, settings=run.settings)
+                               published=run.published, mapping=run.mapping, status=run.status,
+                               settings=run.settings, snomed=_snomed(run), waits=run.waits)
         provider = result.provider
         if ledger is not None and result.exceptions:
             statuses = ledger.exception_statuses(provider, run.month, [e.exception_id for e in result.exceptions])
@@ -373,6 +396,7 @@ def _write_pack(result: Any, tmp: Path, run: ResolvedRun, seconds: float) -> tup
         rules_version=rules_version(),
         run_seconds=round(seconds, 1),
         people_lists=run.people_lists,
+        no_contact_days=run.waits.no_contact_days,
     )
     info = write_pack(result, tmp, options)
     return info, sha256_file(tmp)
@@ -402,7 +426,7 @@ def _measures(run: ResolvedRun, ledger: Ledger | None, run_id: str, steps: Steps
     started = now_utc()
     steps.step("measures")
     assert run.epr is not None
-    result = run_measures(run.epr, run.month, mapping=run.mapping, settings=run.settings)
+    result = run_measures(run.epr, run.month, mapping=run.mapping, settings=run.settings, snomed=_snomed(run))
     record = RunRecord(run_id, "measures", result.provider, run.month, started, now_utc(), 0, __version__,
                        rules_version(), inputs=_inputs(run), values=tuple(_values(result, "local")))
     _commit(ledger, record, [])
@@ -422,6 +446,7 @@ def _validate(run: ResolvedRun, ledger: Ledger | None, run_id: str, steps: Steps
     started = now_utc()
     steps.step("validate")
     assert run.epr is not None
+    _snomed(run)  # a malformed release fails the validation run too (exit 2), before the deadline
     report = validate_extract(run.epr, run.month, mapping=run.mapping, settings=run.settings)
     exit_code = int(report.exit_code)
     record = RunRecord(run_id, "validate", getattr(report, "provider", None) or run.settings.ods, run.month,

@@ -25,7 +25,7 @@ from recon.schemas import load_rules
 
 @dataclass(frozen=True)
 class RuleDoc:
-    """One catalogue entry. ``kind``: validation | reader | mapping | measure | tolerance."""
+    """One catalogue entry. ``kind``: validation | reader | mapping | measure | record | tolerance."""
 
     id: str
     kind: str
@@ -52,6 +52,7 @@ def load_catalog(rules_dir: Path | None = None) -> tuple[RuleDoc, ...]:
         for r in load_rules(rules_dir / "validation.toml").rules
     ]
     out += _measures(rules_dir / "measures.toml")
+    out += _record_classes(rules_dir / "records.toml")
     out += _tolerances(rules_dir / "tolerances.toml")
     seen: set[str] = set()
     unique = []
@@ -85,6 +86,16 @@ def _measures(path: Path) -> list[RuleDoc]:
         out.append(RuleDoc(str(m["id"]), "measure", None, str(m.get("name", m["id"])),
                            f"{text} ({what})" if what else text))
     return out
+
+
+def _record_classes(path: Path) -> list[RuleDoc]:
+    """rules/records.toml: the record classes of ``recon reconcile`` (kind "record")."""
+    doc = _read(path)
+    if doc is None:
+        return []
+    return [RuleDoc(str(c["id"]), "record", str(c.get("severity") or "") or None, str(c.get("title", c["id"])),
+                    " ".join(str(c.get("doc", "")).split()))
+            for c in doc.get("class", []) if isinstance(c, dict) and "id" in c]
 
 
 def _walk(node: Any, path: tuple[str, ...]) -> Iterator[tuple[tuple[str, ...], dict[str, Any]]]:

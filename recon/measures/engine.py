@@ -24,6 +24,7 @@ from recon.measures import access, activity, completeness, outcomes
 from recon.measures.common import AGE_BAND, TEAM, age_band_labels, count_values, long_frame
 from recon.measures.model import MeasuresResult, MeasureValue
 from recon.months import Month
+from recon.snomed import SnomedRelease
 from recon.sources import Extract
 from recon.tables import CARE_CONTACT, MPI, REFERRAL, TABLES
 
@@ -246,8 +247,12 @@ def compute_measures(
     month: Month,
     settings: ProviderSettings = ProviderSettings(),
     codes: Codes | None = None,
+    snomed: SnomedRelease | None = None,
 ) -> MeasuresResult:
     """Every measure of measures.md for one provider and month.
+
+    ``snomed``: the SNOMED CT release given with ``--snomed`` (recon.snomed), for the waits
+    family's clock stops; None = not given (those measures are then not computed).
 
     Values come provider level first, in the order of measures.md, then the team and age-band
     breakdowns in the same measure order. ``details`` gathers the families' record-level frames
@@ -295,8 +300,9 @@ def compute_measures(
                           notes=(gap,) if gap else ())
 
 
-def run_measures(epr: Path, month: Month, *, mapping: str | None, settings: ProviderSettings) -> MeasuresResult:
+def run_measures(epr: Path, month: Month, *, mapping: str | None, settings: ProviderSettings,
+                 snomed: SnomedRelease | None = None) -> MeasuresResult:
     """Load the extract at ``epr`` (through ``mapping`` when given) and compute every measure."""
     from recon.sources import load_extract
 
-    return compute_measures(load_extract(epr, mapping=mapping), month, settings)
+    return compute_measures(load_extract(epr, mapping=mapping), month, settings, snomed=snomed)

@@ -203,9 +203,10 @@ def build_bundle(
     extract = derive_extract(local, end_month, manifest)
     _write_zip(root / "extract.zip", {f"{tid}.csv": _csv_bytes(extract[tid]) for tid in TABLES})
     for side, tables in (("local", local), ("extract", extract)):
-        for key in barren_referrals(tables):
+        for key in barren_referrals(tables, end_month.end):
             manifest.records.append({"class": "barren", "table": "MHS101Referral", "key": key, "side": side,
-                                     "columns": [], "note": "referral with no activity (waiting, or planted)"})
+                                     "columns": [], "note": "referral discharged without activity, or open over "
+                                                            "104 weeks with nothing recorded"})
     _merge_barren_sides(manifest)
     pub = root / "published"
     pub.mkdir(exist_ok=True)
@@ -284,9 +285,10 @@ def readme(doc: dict[str, Any]) -> str:
     barren = [r for r in doc["records"] if r["class"] == "barren"]
     lines += [
         "",
-        f"Also {len(barren)} barren referrals (not rejected, no contact and no indirect activity: people still "
-        "waiting, the planted discharge-before-referral record and the extract-only referral); `planted.json` "
-        "lists them.",
+        f"Also {len(barren)} barren referrals (not rejected, no contact and no indirect activity, and either "
+        "discharged or open for more than 104 weeks with no assessment or care plan: the planted "
+        "discharge-before-referral record among them); children simply waiting are not barren, they are on the "
+        "pack's Waiting list. `planted.json` lists them.",
         "",
         "## Published file",
         "",
@@ -319,6 +321,7 @@ def _merge_barren_sides(manifest: Manifest) -> None:
         sides.setdefault(r["key"], set()).add(r["side"])
     merged = [{"class": "barren", "table": "MHS101Referral", "key": k,
                "side": "both" if len(s) == 2 else next(iter(s)), "columns": [],
-               "note": "referral, not rejected, with no care contact or indirect activity"}
+               "note": "referral, not rejected, with no care contact or indirect activity: discharged, or open "
+                       "over 104 weeks with no assessment or care plan either"}
               for k, s in sorted(sides.items())]
     manifest.records[:] = others + merged

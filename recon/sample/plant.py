@@ -254,11 +254,18 @@ def derive_extract(local: Tables, month: Month, manifest: Manifest) -> Tables:
     return t
 
 
-def barren_referrals(tables: Tables) -> list[str]:
-    """Referrals, not rejected, with no care contact and no indirect activity (waiting lists)."""
+def barren_referrals(tables: Tables, as_at: dt.date, after_days: int = 728) -> list[str]:
+    """Referrals, not rejected, with no care contact and no indirect activity, that are discharged,
+    or open since more than ``after_days`` before ``as_at`` with no referral-level assessment and
+    no care plan of the person (a child simply waiting is not barren)."""
     active = pl.concat([tables["MHS201CareContact"].select("ServiceRequestId"),
                         tables["MHS204IndirectActivity"].select("ServiceRequestId")])
-    return sorted(
-        tables["MHS101Referral"].filter(pl.col("ReferRejectionDate").is_null())
-        .join(active, on="ServiceRequestId", how="anti").get_column("ServiceRequestId").to_list()
-    )
+    quiet = tables["MHS101Referral"].filter(pl.col("ReferRejectionDate").is_null()).join(
+        active, on="ServiceRequestId", how="anti")
+    old = as_at - dt.timedelta(days=after_days)
+    stale = (quiet.filter(pl.col("ServDischDate").is_null() & (pl.col("ReferralRequestReceivedDate") < old))
+             .join(tables["MHS606CodedScoreAssessmentRefer"].select("ServiceRequestId"), on="ServiceRequestId",
+                   how="anti")
+             .join(tables["MHS008CarePlanType"].select("LocalPatientId"), on="LocalPatientId", how="anti"))
+    closed = quiet.filter(pl.col("ServDischDate").is_not_null())
+    return sorted({*closed.get_column("ServiceRequestId").to_list(), *stale.get_column("ServiceRequestId").to_list()})

@@ -1,6 +1,7 @@
 """The committed sample bundle: the manifest describes exactly what differs and what is broken."""
 
 import csv
+import datetime as dt
 import io
 import json
 import zipfile
@@ -118,16 +119,25 @@ def test_extract_differs_from_local_exactly_as_the_manifest_says(local, extract,
 
 
 def test_barren_and_orphan_records_listed(local, extract, manifest):
-    def barren(ex):
+    def barren(ex):  # discharged with no activity, or open since before 2022-10-03 with nothing at all
         active = pl.concat([ex.tables["MHS201CareContact"].select("ServiceRequestId"),
                             ex.tables["MHS204IndirectActivity"].select("ServiceRequestId")])
-        return set(ex.tables["MHS101Referral"].filter(pl.col("ReferRejectionDate").is_null())
-                   .join(active, on="ServiceRequestId", how="anti")["ServiceRequestId"])
+        quiet = ex.tables["MHS101Referral"].filter(pl.col("ReferRejectionDate").is_null()).join(
+            active, on="ServiceRequestId", how="anti")
+        events = ex.tables["MHS606CodedScoreAssessmentRefer"]["ServiceRequestId"].implode()
+        plans = ex.tables["MHS008CarePlanType"]["LocalPatientId"].implode()
+        stale = quiet.filter(pl.col("ServDischDate").is_null()
+                             & (pl.col("ReferralRequestReceivedDate") < dt.date(2022, 10, 3))
+                             & ~pl.col("ServiceRequestId").is_in(events) & ~pl.col("LocalPatientId").is_in(plans))
+        return set(quiet.filter(pl.col("ServDischDate").is_not_null())["ServiceRequestId"]) | set(
+            stale["ServiceRequestId"])
 
     listed = {r["key"]: r["side"] for r in manifest["records"] if r["class"] == "barren"}
     lo, ex = barren(local), barren(extract)
     assert set(listed) == lo | ex
     assert {k for k, s in listed.items() if s == "both"} == lo & ex
+    long_waiters = {"SR00002998", "SR00002999"}  # the sample's two children waiting over 104 weeks
+    assert long_waiters <= set(listed)
     orphans = [r for r in manifest["records"] if r["class"] == "orphan"]
     assert len(orphans) == 1 and orphans[0]["side"] == "both"
 
