@@ -271,12 +271,12 @@ def load_config(path: str | Path) -> ReconConfig:
         render_template(template, Month(2024, 9), what=f"{where}: reference.snomed")
         reference["snomed"] = template
     waits_doc = _table(doc, "waits", {"no_contact_days", "barren_after_days"}, where)
-    days: dict[str, int] = {}
+    waits_days: dict[str, int] = {}
     for key, value in waits_doc.items():
         n = _typed(value, int, f"waits.{key}", where)
         if not 1 <= n <= 3650:
             raise ConfigError(f"{where}: waits.{key} must be between 1 and 3650 days, not {n}")
-        days[key] = n
+        waits_days[key] = n
 
     return ReconConfig(
         source=path.resolve(),
@@ -287,6 +287,6 @@ def load_config(path: str | Path) -> ReconConfig:
         deadline=deadline,
         pack=pack,
         status=status,
-        waits=WaitsSettings(**days),
+        waits=WaitsSettings(**waits_days),
         reference=MappingProxyType(reference),
     )
