@@ -171,6 +171,9 @@ class ReconcileResult:
     # measure_id, value, source ("ledger" | "published" | "this run").
     trend: pl.DataFrame | None = None
     extras: dict[str, Any] = field(default_factory=dict)
+    # Everyone waiting at month end (recon.waits_list.WAITING_SCHEMA), longest first; None when
+    # not computed (e.g. results built by hand).
+    waiting: pl.DataFrame | None = None
 
     @property
     def discrepancies(self) -> tuple[Comparison, ...]:

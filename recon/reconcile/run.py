@@ -272,6 +272,11 @@ def run_reconcile(
     if selection is not None:
         inputs += [InputInfo("published", f.name, f.size, file_sha256(f.path), rows=f.rows)
                    for f in selection.files]
+    from recon.waits_list import FAMILY_DETAIL, waiting_list
+
+    step("waiting list")
+    waiting = waiting_list(local_ex.tables, month, no_contact_days=waits.no_contact_days,
+                           family=local_m.details.get(FAMILY_DETAIL))
     return ReconcileResult(
         provider=provider,
         month=month,
@@ -287,6 +292,7 @@ def run_reconcile(
         published_status=None if selection is None else selection.status,
         notes=tuple(notes),
         data_quality=quality,
+        waiting=waiting,
     )
 
 

@@ -19,6 +19,7 @@ from recon.pack.sheets.outcomes import outcomes_sheet
 from recon.pack.sheets.signoff import SIGNOFF_TITLE
 from recon.pack.sheets.summary import summary_sheet
 from recon.pack.sheets.trend import trend_sheet
+from recon.pack.sheets.waiting import waiting_sheets, waits_summary_sheet
 from recon.reconcile.model import ReconcileResult
 
 
@@ -28,6 +29,8 @@ def build_sheets(result: ReconcileResult, options: PackOptions) -> tuple[list[Sh
     sheets: list[Sheet] = [
         cover_sheet(result, options, team_sheets),
         summary_sheet(result, options),
+        *([waits_summary_sheet(result, options), *waiting_sheets(result, options)]
+          if result.waiting is not None else []),
         breakdown_sheet("Access", "Access", result, options, ids_present(result, ACCESS_IDS)),
         breakdown_sheet("Activity", "Activity in the month", result, options, ids_present(result, ACTIVITY_IDS)),
         outcomes_sheet(result, options),

@@ -99,6 +99,18 @@ def level_key(level: str | None) -> tuple[int, str]:
     return (int(m.group(1)) if m else 10**6, level or "")
 
 
+def sheet_title(prefix: str, name: str, used: set[str]) -> str:
+    """A valid worksheet title ``prefix + name`` (31 characters, no []:*?/\\'), unique among ``used``
+    (case-insensitively; the title is added to it)."""
+    base = (prefix + re.sub(r"[\[\]:*?/\\']", "_", name))[:31]
+    title, i = base, 2
+    while title.lower() in used:
+        suffix = f" ({i})"
+        title, i = base[: 31 - len(suffix)] + suffix, i + 1
+    used.add(title.lower())
+    return title
+
+
 def team_name(team: str | None) -> str:
     return team if team else NO_TEAM
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -12,18 +11,12 @@ import polars as pl
 from recon.pack.layout import Sheet, Styled
 from recon.pack.model import PEOPLE_LISTS, PackOptions
 from recon.pack.privacy import IDENTIFYING_COLUMNS, NHS_NUMBER_COLUMNS
-from recon.pack.sheets.common import fit_widths, get_col, num, text
+from recon.pack.sheets.common import fit_widths, get_col, num, sheet_title, text
 from recon.reconcile.model import ReconcileResult
 
 
 def _details_title(name: str, used: set[str]) -> str:
-    base = ("Detail " + re.sub(r"[\[\]:*?/\\']", "_", name))[:31]
-    title, i = base, 2
-    while title.lower() in used:
-        suffix = f" ({i})"
-        title, i = base[: 31 - len(suffix)] + suffix, i + 1
-    used.add(title.lower())
-    return title
+    return sheet_title("Detail ", name, used)
 
 
 def _private_frame(frame: pl.DataFrame, identifiable: bool) -> pl.DataFrame:
