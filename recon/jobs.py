@@ -36,6 +36,7 @@ from recon.ledger import (
     trend_frame,
 )
 from recon.months import Month
+from recon.rules_files import using_rules_dir
 from recon.runctl import LOG, RunLock, Steps, configure_logging, lock_path, stage_file
 from recon.signoff import sha256_file
 
@@ -95,6 +96,7 @@ class ResolvedRun:
     people_lists: bool = False
     snomed: Path | None = None
     waits: WaitsSettings = field(default_factory=WaitsSettings)
+    rules_dir: Path | None = None  # the configuration's paths.rules_dir
 
     def input(self, role: str) -> Path | None:
         if role == "mapping":
@@ -163,6 +165,7 @@ def resolve(opts: RunOptions, command: str) -> ResolvedRun:
         people_lists=opts.people_lists,
         snomed=opts.snomed or cfg.snomed(month),
         waits=cfg.waits,
+        rules_dir=cfg.rules_dir(month),
     )
 
 
@@ -202,7 +205,8 @@ def _recorded(run: ResolvedRun, opts: RunOptions, body: Callable[[Ledger | None,
     try:
         check_inputs(run)
         ledger = Ledger.open(run.ledger) if run.ledger is not None else None
-        return body(ledger, run_id)
+        with using_rules_dir(run.rules_dir):
+            return body(ledger, run_id)
     except ReconError as exc:
         if not isinstance(exc, LedgerError):
             _record_failure(run, run_id, started, exc, ledger)
@@ -268,7 +272,7 @@ def reconcile_job(opts: RunOptions, *, steps: Steps | None = None) -> JobOutcome
 
 
 def _reconcile(run: ResolvedRun, ledger: Ledger | None, run_id: str, steps: Steps) -> JobOutcome:
-    from recon.reconcile import run_reconcile
+    from recon.reconcile.run import run_reconcile
 
     with RunLock(lock_path(_lock_anchor(run), run.settings.ods, run.month),
                  f"{run.settings.ods or 'any provider'} {run.month}"):
@@ -303,7 +307,7 @@ def _reconcile(run: ResolvedRun, ledger: Ledger | None, run_id: str, steps: Step
                 pack_info, pack_sha = _write_pack(result, pack_stage.tmp, run, time.monotonic() - t0)
                 pack_stage.ready()
             if run.json_file is not None:
-                from recon.reconcile import reconcile_json
+                from recon.reconcile.run import reconcile_json
 
                 json_stage = stage_file(run.json_file)
                 staged.append(json_stage)
@@ -386,7 +390,8 @@ def _keep_signed_pack(run: ResolvedRun, ledger: Ledger | None) -> ResolvedRun:
 
 
 def _write_pack(result: Any, tmp: Path, run: ResolvedRun, seconds: float) -> tuple[Any, str]:
-    from recon.pack import PackOptions, write_pack
+    from recon.pack.model import PackOptions
+    from recon.pack.save import write_pack
 
     options = PackOptions(
         identifiable=run.identifiable,
@@ -421,7 +426,7 @@ def measures_job(opts: RunOptions, *, steps: Steps | None = None) -> JobOutcome:
 
 
 def _measures(run: ResolvedRun, ledger: Ledger | None, run_id: str, steps: Steps) -> JobOutcome:
-    from recon.measures import run_measures
+    from recon.measures.engine import run_measures
 
     started = now_utc()
     steps.step("measures")

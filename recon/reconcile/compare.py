@@ -26,26 +26,25 @@ contract pairs ``status`` with ``published``) and keeps each verdict in ``publis
 from __future__ import annotations
 
 import datetime as dt
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from decimal import ROUND_HALF_UP, Decimal
-from functools import lru_cache
-from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
 import polars as pl
 
-from recon.codes import RULES_DIR
-from recon.errors import RulesError
 from recon.findings import Severity
+from recon.measures.catalog import Catalog
+from recon.measures.catalog import catalog as measure_catalog
 from recon.measures.model import MeasuresResult, MeasureValue
 from recon.months import Month
 from recon.reconcile.model import Comparison, ComparisonStatus
+from recon.reconcile.tolerances import Kind, Tolerance, Tolerances, load_tolerances
 from recon.rounding import SUPPRESSED, SUPPRESSION_LIMIT, round5, round_half_away, suppressed_text
 
-Kind = Literal["count", "percentage", "percentile"]
+#: What a published waits value is: a count, a proportion (float32) or a percentile (a double)
+WaitsKind = Literal["count", "percentage", "percentile"]
 #: ``MeasuresResult.details`` frame of the waits family: one row per measure id with columns id,
 #: period_start, value (a proportion as NHS England's float32), suppression_numerator
 WAITS_DETAIL = "waits_measures"
@@ -69,145 +68,6 @@ def decimals_of(text: str) -> int:
     """Decimals shown in a published value ('41' -> 0, '41.3' -> 1)."""
     t = text.strip()
     return len(t.split(".", 1)[1]) if "." in t else 0
-
-
-# --------------------------------------------------------------------------------------------
-# Tolerances
-
-
-@dataclass(frozen=True)
-class Tolerance:
-    """One rules/tolerances.toml entry: |difference| <= absolute, or <= relative % of the other value."""
-
-    id: str
-    absolute: float
-    relative: float  # percent of |other value|; 0 = not used
-    severity: Severity
-    doc: str
-    measures: tuple[str, ...] = ()
-    kind: str | None = None  # "count" / "percentage" for the defaults
-
-    def allows(self, difference: float, other: float | None) -> bool:
-        d = abs(difference)
-        if d <= self.absolute + 1e-9:
-            return True
-        return bool(self.relative > 0 and other is not None and d <= abs(other) * self.relative / 100 + 1e-9)
-
-    @property
-    def text(self) -> str:
-        a = f"{self.absolute:g}"
-        return f"±{a} or {self.relative:g}%" if self.relative > 0 else f"±{a}"
-
-
-@dataclass(frozen=True)
-class Tolerances:
-    count: Tolerance
-    percentage: Tolerance
-    by_measure: Mapping[str, Tolerance]
-
-    def for_measure(self, measure_id: str, kind: Kind) -> Tolerance:
-        t = self.by_measure.get(measure_id)
-        if t is not None:
-            return t
-        return self.percentage if kind == "percentage" else self.count
-
-    @property
-    def all(self) -> tuple[Tolerance, ...]:
-        seen = {t.id: t for t in (self.count, self.percentage, *self.by_measure.values())}
-        return tuple(seen.values())
-
-
-def _tolerance(d: Mapping[str, Any], where: str, kind: str | None = None) -> Tolerance:
-    try:
-        tid = str(d["id"]).strip()
-        absolute = float(d.get("absolute", 0))
-        relative = float(d.get("relative", 0))
-        severity = Severity(str(d.get("severity", "error")).lower())
-        doc = str(d["doc"]).strip()
-    except KeyError as exc:
-        raise RulesError(f"rules/tolerances.toml: {where} has no {exc.args[0]!r}") from None
-    except ValueError as exc:
-        raise RulesError(f"rules/tolerances.toml: {where}: {exc}") from None
-    if not tid or not doc:
-        raise RulesError(f"rules/tolerances.toml: {where} needs a non-empty id and doc")
-    if absolute < 0 or relative < 0:
-        raise RulesError(f"rules/tolerances.toml: {where} ({tid}) has a negative tolerance")
-    measures = tuple(str(m) for m in d.get("measures", ()))
-    return Tolerance(tid, absolute, relative, severity, doc, measures, kind)
-
-
-@lru_cache(maxsize=4)
-def load_tolerances(path: Path | None = None) -> Tolerances:
-    """Parse rules/tolerances.toml once (RulesError, exit 2, when it is invalid)."""
-    path = path or RULES_DIR / "tolerances.toml"
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise RulesError(f"rules/tolerances.toml cannot be read: {exc}") from None
-    default = data.get("default", {})
-    if "count" not in default or "percentage" not in default:
-        raise RulesError("rules/tolerances.toml needs [default.count] and [default.percentage]")
-    count = _tolerance(default["count"], "[default.count]", "count")
-    pct = _tolerance(default["percentage"], "[default.percentage]", "percentage")
-    by_measure: dict[str, Tolerance] = {}
-    ids = {count.id, pct.id}
-    for i, entry in enumerate(data.get("measure", []), start=1):
-        t = _tolerance(entry, f"[[measure]] #{i}")
-        if t.id in ids:
-            raise RulesError(f"rules/tolerances.toml: tolerance id {t.id} is used twice")
-        ids.add(t.id)
-        if not t.measures:
-            raise RulesError(f"rules/tolerances.toml: {t.id} lists no measures")
-        for m in t.measures:
-            if m in by_measure:
-                raise RulesError(f"rules/tolerances.toml: {m} has two tolerances ({by_measure[m].id}, {t.id})")
-            by_measure[m] = t
-    return Tolerances(count, pct, by_measure)
-
-
-# --------------------------------------------------------------------------------------------
-# Measure names (rules/measures.toml, written by the measures engineer; read defensively)
-
-
-@dataclass(frozen=True)
-class MeasureInfo:
-    id: str
-    name: str
-    kind: str | None = None
-    description: str = ""
-    family: str | None = None
-    period_months: int | None = None  # months the published row spans (1 = M, 3 = Q, 12 = MHS95)
-
-
-def _period_months(e: Mapping[str, Any]) -> int | None:
-    """``period_months = 3`` or ``period = "Q"`` (waits.md: M or Q) in a catalogue entry."""
-    months = e.get("period_months")
-    if isinstance(months, int) and not isinstance(months, bool) and months > 0:
-        return months
-    return {"M": 1, "Q": 3}.get(str(e.get("period", "")).strip().upper())
-
-
-@lru_cache(maxsize=4)
-def load_measure_catalog(path: Path | None = None) -> Mapping[str, MeasureInfo]:
-    """Names and kinds of measures from rules/measures.toml; empty when absent or unreadable."""
-    path = path or RULES_DIR / "measures.toml"
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError):
-        return {}
-    out: dict[str, MeasureInfo] = {}
-    entries = data.get("measure", [])
-    if not isinstance(entries, list):
-        return {}
-    for e in entries:
-        if not isinstance(e, dict) or not e.get("id"):
-            continue
-        kind = str(e["kind"]).lower() if e.get("kind") else None
-        out[str(e["id"])] = MeasureInfo(
-            str(e["id"]), str(e.get("name") or e["id"]), kind, str(e.get("description") or ""),
-            str(e["family"]) if e.get("family") else None, _period_months(e),
-        )
-    return out
 
 
 # --------------------------------------------------------------------------------------------
@@ -340,13 +200,14 @@ def waits_publications(local: MeasuresResult) -> dict[str, Publication]:
     frame = local.details.get(WAITS_DETAIL)
     if frame is None or frame.height == 0 or "id" not in frame.columns:
         return {}
-    cols = {c: c in frame.columns for c in ("period_start", "value", "suppression_numerator")}
+    have = set(frame.columns)
     out: dict[str, Publication] = {}
     for r in frame.iter_rows(named=True):
-        supp = r["suppression_numerator"] if cols["suppression_numerator"] else None
+        supp = r["suppression_numerator"] if "suppression_numerator" in have else None
+        value = r["value"] if "value" in have else None
         out[str(r["id"])] = Publication(
-            r["period_start"] if cols["period_start"] else None,
-            None if not cols["value"] or r["value"] is None else float(r["value"]),
+            r["period_start"] if "period_start" in have else None,
+            None if value is None else float(value),
             None if supp is None else int(supp),
         )
     return out
@@ -359,7 +220,8 @@ def half_up32(value: float, decimals: int = 0) -> float:
     return float(exact.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP))
 
 
-def published_form(value: float | int | None, kind: Kind, suppression: int | None, decimals: int = 0) -> str | None:
+def published_form(value: float | int | None, kind: WaitsKind, suppression: int | None,
+                   decimals: int = 0) -> str | None:
     """The provider-level published text of a local waits value: a count ``*`` below 5, else to
     the nearest 5; a proportion or percentile ``*`` when its suppression numerator is below 5,
     else its float32 value rounded half up. None for a null proportion or percentile."""
@@ -374,7 +236,7 @@ def published_form(value: float | int | None, kind: Kind, suppression: int | Non
 
 
 def judge_waits(
-    local: MeasureValue, published_text: str | None, published_value: float | None, *, kind: Kind,
+    local: MeasureValue, published_text: str | None, published_value: float | None, *, kind: WaitsKind,
     publication: Publication, tolerance: Tolerance,
 ) -> Verdict:
     """One waits value against its provider row (waits.md section 12)."""
@@ -413,15 +275,15 @@ def judge_waits(
                                  f"{diff:+g} is {word} {tolerance.text} ({tolerance.id})", tolerance)
 
 
-def expected_start(measure_id: str, month: Month, catalog: Mapping[str, MeasureInfo],
+def expected_start(measure_id: str, month: Month, cat: Catalog,
                    waits: Mapping[str, Publication]) -> dt.date | None:
     """The REPORTING_PERIOD_START of the measure's own row: Q.start for a quarterly waits measure,
     11 months back for MHS95, M.start for a monthly one; None when unknown (any start accepted)."""
     pub = waits.get(measure_id)
     if pub is not None and pub.period_start is not None:
         return pub.period_start
-    info = catalog.get(measure_id)
-    if info is None or info.period_months is None:
+    info = cat.find(measure_id)
+    if info is None:
         return None
     return month.shift(-(info.period_months - 1)).start
 
@@ -439,17 +301,24 @@ def unpublished_files(published: pl.DataFrame, provider: str) -> dict[str, set[s
 # All measures
 
 
-def _kind(measure_id: str, local: MeasureValue | None, extract: MeasureValue | None,
-          catalog: Mapping[str, MeasureInfo], published_name: str | None) -> Kind:
-    info = catalog.get(measure_id)
+def _waits_kind(measure_id: str, cat: Catalog, published_name: str | None, kind: Kind) -> WaitsKind:
+    """A percentile is told by the catalogue, else by its published name (Median, 90th percentile)."""
+    info = cat.find(measure_id)
     name = (published_name or "").lower()
-    if (info is not None and info.kind == "percentile") or "median" in name or "percentile" in name:
+    if (info is not None and info.kind.value == "percentile") or "median" in name or "percentile" in name:
         return "percentile"
+    return kind
+
+
+def _kind(measure_id: str, local: MeasureValue | None, extract: MeasureValue | None,
+          cat: Catalog, published_name: str | None) -> Kind:
     for mv in (local, extract):
         if mv is not None:
             return "percentage" if mv.is_percentage else "count"
-    if info is not None and info.kind:
-        return "percentage" if info.kind.startswith("perc") or info.kind in ("rate", "proportion") else "count"
+    info = cat.find(measure_id)
+    if info is not None:
+        return "percentage" if info.is_percentage else "count"
+    name = (published_name or "").lower()
     return "percentage" if any(w in name for w in ("proportion", "percentage", "%")) else "count"
 
 
@@ -474,7 +343,7 @@ def compare_measures(
     provider: str | None = None,
     extract: MeasuresResult | None = None,
     tolerances: Tolerances | None = None,
-    catalog: Mapping[str, MeasureInfo] | None = None,
+    catalog: Catalog | None = None,
 ) -> ComparisonSet:
     """Compare every provider-level measure with the published rows and/or the extract.
 
@@ -483,10 +352,10 @@ def compare_measures(
     Measure ids there that recon does not know are ignored and listed in the notes.
     """
     tolerances = tolerances or load_tolerances()
-    catalog = load_measure_catalog() if catalog is None else catalog
+    cat = measure_catalog() if catalog is None else catalog
     notes: list[str] = []
     local_ids = [v.id for v in local.provider_level]
-    known = set(local_ids) | set(catalog)
+    known = set(local_ids) | set(cat.ids)
     pub: dict[str, dict[str, Any]] = {}
     waits = waits_publications(local)
     unpublished: dict[str, set[str]] = {}  # files without a row for the provider -> their measure ids
@@ -511,7 +380,7 @@ def compare_measures(
                 if mid not in unknown:
                     unknown.append(mid)
                 continue
-            start = expected_start(mid, local.month, catalog, waits)
+            start = expected_start(mid, local.month, cat, waits)
             if start is not None and r["period_start"] != start:
                 notes.append(f"{mid}: the provider row at line {r['line']} of {r['file']} starts {r['period_start']}, "
                              f"not {start}: not that measure's row, ignored")
@@ -532,9 +401,9 @@ def compare_measures(
         lv = local.get(mid)
         ev = extract.get(mid) if extract is not None else None
         row = pub.get(mid)
-        kind = _kind(mid, lv, ev, catalog, row["measure_name"] if row else None)
+        kind = _kind(mid, lv, ev, cat, row["measure_name"] if row else None)
         tol = tolerances.for_measure(mid, kind)
-        info = catalog.get(mid)
+        info = cat.find(mid)
         name = info.name if info else (row["measure_name"] if row and row["measure_name"] else mid)
         verdicts: list[tuple[str, Verdict]] = []
         pub_status: ComparisonStatus | None = None
@@ -551,8 +420,8 @@ def compare_measures(
                 v = Verdict(ComparisonStatus.MISSING_PUBLISHED, None,
                             "not in the published file for this provider and month")
             elif mid in waits:
-                v = judge_waits(lv, row["value_text"], row["value"], kind=kind, publication=waits[mid],
-                                tolerance=tol)
+                v = judge_waits(lv, row["value_text"], row["value"], kind=_waits_kind(mid, cat, row["measure_name"], kind),
+                                publication=waits[mid], tolerance=tol)
             else:
                 exact = str(row["breakdown"]).lower() == "england"
                 v = judge_published(lv, row["value_text"], row["value"], kind=kind, tolerance=tol, exact=exact)
@@ -610,16 +479,17 @@ def with_explanation(c: Comparison, extra: str) -> Comparison:
 
 __all__ = [
     "ComparisonSet",
-    "MeasureInfo",
     "Tolerance",
     "Tolerances",
     "Verdict",
     "compare_measures",
     "decimals_of",
+    "half_up32",
     "judge_extract",
     "judge_published",
-    "load_measure_catalog",
+    "judge_waits",
     "load_tolerances",
+    "published_form",
     "round5",
     "round_half_away",
     "suppressed_text",

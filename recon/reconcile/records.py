@@ -74,6 +74,7 @@ BARREN_ACTIONS = {
             "longer needed.",
 }
 BARREN_AFTER_DAYS = 728  # default of [waits] barren_after_days
+BARREN_RULE = "REC010"  # documents the class in `recon rules`
 
 _FIELDS = pl.List(pl.Struct({"column": pl.String, "local": pl.String, "extract": pl.String}))
 _ROWS = pl.Schema({  # type: ignore[arg-type]
@@ -246,8 +247,8 @@ def _message(cls: RecordClass, table: str, side: str, count: int | None, parent:
     if cls is RecordClass.BARREN:
         if detail == "open":
             return (f"referral open for more than {after_days} days with no contact, indirect activity, assessment "
-                    f"or care plan in {where}")
-        return f"referral discharged with no care contact and no indirect activity in {where}"
+                    f"or care plan in {where} ({BARREN_RULE})")
+        return f"referral discharged with no care contact and no indirect activity in {where} ({BARREN_RULE})"
     return MESSAGES[cls]
 
 

@@ -9,7 +9,8 @@ from pathlib import Path
 import polars as pl
 from openpyxl import load_workbook
 
-from recon.pack import PackOptions, write_pack
+from recon.pack.model import PackOptions
+from recon.pack.save import write_pack
 from recon.reconcile.model import Comparison, ComparisonStatus
 from recon.waits_list import WAITING_SCHEMA
 from tests.pack.fixtures import VALID_NHS, make_result

@@ -50,9 +50,9 @@ def _rows(values: dict[str, str], month: Month, provider: str = "RX4"):
             "SECONDARY_LEVEL,SECONDARY_LEVEL_DESCRIPTION,MEASURE_ID,MEASURE_NAME,MEASURE_VALUE\n")
     lines = []
     for mid, text in values.items():
-        start = month.shift(-2).start if CATALOG[mid].period_months == 3 else month.start
+        start = month.shift(-2).start if CATALOG.get(mid).period_months == 3 else month.start
         lines.append(f"{start:%d/%m/%Y},{month.end:%d/%m/%Y},Performance,Provider,{provider},X,NONE,NONE,{mid},"
-                     f"{CATALOG[mid].name},{text}")
+                     f"{CATALOG.get(mid).name},{text}")
     return published_from_text(head + "\n".join(lines) + "\n")
 
 
@@ -94,7 +94,7 @@ def test_real_file_row_selection_and_periods_for_rx4():
     starts = {r["measure_id"]: r["period_start"] for r in sel.rows.iter_rows(named=True)}
     assert {m for m, s in starts.items() if s == dt.date(2024, 2, 1)} == {
         "MRS01", "MRS01a", "MRS01b", "MRS04", "MRS05", "MRS08", "MRS08a", "MRS08b", "MRS11", "MRS12"}
-    assert all(s == dt.date(2024, 4, 1) for m, s in starts.items() if CATALOG[m].period_months == 1)
+    assert all(s == dt.date(2024, 4, 1) for m, s in starts.items() if CATALOG.get(m).period_months == 1)
     may = select_published(REAL, provider="RX4", month=MAY, status=None)
     assert {r["period_start"] for r in may.rows.iter_rows(named=True)} == {dt.date(2024, 3, 1), dt.date(2024, 5, 1)}
     assert {r["file"].rsplit("/", 1)[-1] for r in may.rows.iter_rows(named=True)} == {
@@ -106,7 +106,7 @@ def _matching_local(sel, month: Month, provider: str):
     pub = {r["measure_id"]: r["value_text"] for r in sel.rows.iter_rows(named=True)}
     values: dict[str, float | int | None] = {}
     for mid, text in pub.items():
-        kind = CATALOG[mid].kind
+        kind = CATALOG.get(mid).kind
         if text == "*":
             values[mid] = 2 if kind == "count" else 33.3
         elif kind == "count":

@@ -11,24 +11,18 @@ from types import MappingProxyType
 import numpy as np
 import polars as pl
 
+from recon.measures.catalog import parse_catalog
 from recon.measures.model import MeasuresResult, MeasureValue
 from recon.months import Month
-from recon.reconcile.compare import load_measure_catalog
 
-CATALOG = load_measure_catalog(Path(__file__).with_name("waits_catalog.toml"))
+CATALOG = parse_catalog(Path(__file__).with_name("waits_catalog.toml").read_text(encoding="utf-8"))
 REAL = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "published"
 
 
 def suppression_of(mid: str) -> str:
     """The count a waits measure is suppressed on (waits.md section 10), MRS02f's quirk included."""
-    if mid == "MRS02f":
-        return "MRS02a"
-    info = CATALOG[mid]
-    if info.kind == "count":
-        return mid
-    if info.kind == "percentile":  # MRS03a/b on MRS03, MRS10a/b on MRS10
-        return mid[:5]
-    return mid[:5] + chr(ord(mid[5]) - 1)  # proportion: the count just before (MRS08b on MRS08a)
+    info = CATALOG.get(mid)
+    return info.suppression or info.numerator or mid
 
 
 def waits_result(month: Month, values: dict[str, float | int | None], *, provider: str = "RX4",
@@ -40,14 +34,14 @@ def waits_result(month: Month, values: dict[str, float | int | None], *, provide
     out: list[MeasureValue] = []
     rows = []
     for mid, v in values.items():
-        info = CATALOG[mid]
+        info = CATALOG.get(mid)
         start = (starts or {}).get(mid) or (q_start if info.period_months == 3 else month.start)
         supp_id = suppression_of(mid)
         supp = values.get(supp_id)
         num = den = None
         stored = None if v is None else float(v)
         if info.kind == "percentage":
-            num, den = int(values.get(mid[:5] + chr(ord(mid[5]) - 1)) or 0), dens.get(mid, 100)
+            num, den = int(values.get(info.numerator or "") or 0), dens.get(mid, 100)
             stored = None if v is None else float(np.float32(v))
         out.append(MeasureValue(mid, v, numerator=num, denominator=den if info.kind == "percentage" else None))
         rows.append({"id": mid, "period_start": start, "value": stored, "numerator": num, "denominator": den,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from recon.measures.catalog import Catalog
 from recon.pack.layout import (
     MDC_GREY,
     MDC_LIMIT,
@@ -20,7 +21,6 @@ from recon.pack.sheets.common import hdr, is_pct, measure_names
 from recon.reconcile.model import ReconcileResult
 from recon.spc import RULE_LABEL, analyse
 
-TREND_ORDER = ("MHS95", "MHS69", "MHS32", "MHS30", "MHS01", "MHS110", "MHS112a", "MHS111a")
 TREND_MONTHS = 12
 TREND_SOURCE_PRIORITY = ("this run", "ledger", "published")
 TREND_BLOCK_ROWS = 18  # rows per measure on the Trend sheet (table and chart side by side)
@@ -46,14 +46,19 @@ def _trend_series(trend: pl.DataFrame) -> dict[str, list[tuple[str, float, str]]
     return {m: rows[-TREND_MONTHS:] for m, rows in out.items()}
 
 
+def trend_series(result: ReconcileResult) -> dict[str, list[tuple[str, float, str]]]:
+    """The last 12 months of every measure in the run's trend frame (best source per month)."""
+    return _trend_series(result.trend) if result.trend is not None else {}
+
+
 def trend_blocks(g: Grid, result: ReconcileResult, series: dict[str, list[tuple[str, float, str]]],
-                 first: tuple[str, ...]) -> list[ChartSpec]:
-    """One block per measure of ``series`` (``first`` in that order, then the rest): its months
-    with mean, limits and special causes, and a line chart beside them."""
-    order = {m: i for i, m in enumerate(first)}
+                 order: dict[str, int]) -> list[ChartSpec]:
+    """One block per measure of ``series`` (by ``order``, then the rest by id): its months with
+    mean, limits and special causes, and a line chart beside them (the Trend and Waits summary sheets)."""
     names = measure_names(result)
     charts: list[ChartSpec] = []
-    for m in sorted(series, key=lambda k: (order.get(k, len(order)), k)):
+    after = max(order.values(), default=0) + 1
+    for m in sorted(series, key=lambda k: (order.get(k, after), k)):
         points = series[m]
         spc = analyse([p[1] for p in points])
         start = g.next_row
@@ -88,12 +93,8 @@ def trend_blocks(g: Grid, result: ReconcileResult, series: dict[str, list[tuple[
     return charts
 
 
-def trend_series(result: ReconcileResult) -> dict[str, list[tuple[str, float, str]]]:
-    """The last 12 months of every measure in the run's trend frame (best source per month)."""
-    return _trend_series(result.trend) if result.trend is not None else {}
-
-
-def trend_sheet(result: ReconcileResult, opts: PackOptions) -> Sheet:
+def trend_sheet(result: ReconcileResult, opts: PackOptions, cat: Catalog) -> Sheet:
+    """One block per measure: the catalogue's ``trend`` positions first, then the rest by id."""
     g = Grid()
     g.add(Styled("Trend: the last 12 months with statistical process control (Making Data Count)", "title"))
     g.add(Styled("Grey: the monthly value. Black: the mean. Dashed: process limits (mean ± 2.66 × mean moving "
@@ -101,10 +102,11 @@ def trend_sheet(result: ReconcileResult, opts: PackOptions) -> Sheet:
     g.add(Styled("Special cause: outside the limits; 7 in a row above or below the mean; 7 rising or falling; "
                  "2 of 3 beyond 2 sigma. Under 12 months: provisional.", "subtitle"))
     g.blank()
-    series = _trend_series(result.trend) if result.trend is not None else {}
+    series = trend_series(result)
+    order = {m.id: m.trend for m in cat.measures if m.trend is not None}
     if not series:
         g.add(Styled("No trend data in this run (no ledger history and no published months).", "note"))
-    charts = trend_blocks(g, result, series, TREND_ORDER)
+    charts = trend_blocks(g, result, series, order)
     return Sheet(
         "Trend", g.rows, widths={1: 10, 2: 11, 3: 11, 4: 11, 5: 11, 6: 11, 7: 36, 8: 10},
         charts=charts,

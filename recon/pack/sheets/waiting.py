@@ -162,6 +162,6 @@ def waits_summary_sheet(result: ReconcileResult, opts: PackOptions) -> Sheet:
         g.add(Styled("No months of waiting-time measures yet (the ledger records each run's values).", "note"))
     else:
         g.blank()
-        charts = trend_blocks(g, result, series, WAITS_TREND_FIRST)
+        charts = trend_blocks(g, result, series, {m: i for i, m in enumerate(WAITS_TREND_FIRST)})
     return Sheet("Waits summary", g.rows, widths={1: 12, 2: 10, 3: 11, 4: 15, 5: 11, 6: 11, 7: 12, 8: 12},
                  heights=heights, charts=charts)
