@@ -255,6 +255,7 @@ def readme(doc: dict[str, Any]) -> str:
         "| `extract.zip` | the pre-deadline MHSDS extract of the same month, differing from the local records as listed below |",
         "| `published/` | a synthetic published MHSMS file (Performance) for September and a zipped one for August, "
         "computed by recon's measures engine from `extract.zip`, with planted discrepancies |",
+        "| `snomed/` | a synthetic SNOMED CT RF2 release for `--snomed` (NOT real SNOMED CT content) |",
         "| `planted.json` | machine-readable list of everything below, for tests |",
         "",
         "## Planted data problems (local extract `mhsds/`, same in `epr/`)",
@@ -285,6 +286,21 @@ def readme(doc: dict[str, Any]) -> str:
         "discharged or open for more than 104 weeks with no assessment or care plan: the planted "
         "discharge-before-referral record among them); children simply waiting are not barren, they are on the "
         "pack's Waiting list. `planted.json` lists them.",
+        "",
+        "## Waits (issue 12)",
+        "",
+        "The waits inputs are there: residence (`LADistrictAuth`: mostly England, some blank, a few Welsh, who "
+        "fall outside the national waiting-time cohorts), other teams a referral was passed to (MHS102: a third "
+        "of the single point of access referrals go on to CAMHS), care activities with SNOMED CT procedures "
+        "(MHS202, `IndActProcedure`; MHS607 scores carry the `CareActId` of their activity), care plans and "
+        "agreements (MHS008/MHS009). Waiting problems to find on the pack's Waiting list: eight children "
+        "referred 200 to 900 days before the month end and never seen (six over 52 weeks; the two over 104 weeks, "
+        "with nothing recorded at all, are also barren records, REC010), and children seen once and not again "
+        "for months while still waiting. The planted waits input problems (VAL036, VAL037, VAL039) are in the "
+        "table above.",
+        "",
+        "`snomed/` is a tiny RF2 release in the shape `--snomed` reads. IT IS NOT REAL SNOMED CT CONTENT: the "
+        "concept ids are made up (namespace 9990001), only the four MHSDS refset ids are real.",
         "",
         "## Published file",
         "",

@@ -156,6 +156,28 @@ def plant_problems(tables: Tables, month: Month, manifest: Manifest) -> Tables:
         "note": "MHS001MPI.csv is Windows-1252: byte A0 (no-break space) follows this NHS number; "
                 "the reader strips it (finding SRC021, info)"})
 
+    # 7. Waits inputs (waits.md section 2): an other-team row closed before its referral was
+    #    received, a care plan updated before it was created, a procedure keyed as words.
+    other, plans, acts = t["MHS102OtherServiceType"], t["MHS008CarePlanType"], t["MHS202CareActivity"]
+    if other.height and plans.height and acts.height:
+        received = ref.select("ServiceRequestId", "ReferralRequestReceivedDate")
+        row = other.join(received, on="ServiceRequestId").sort("ServiceRequestId").row(0, named=True)
+        key = f"{row['ServiceRequestId']}|{row['UniqOtherCareProfTeamLocalID']}"
+        other = _replace(other, key_expr(TABLES["MHS102OtherServiceType"]) == key,
+                         ReferClosureDate=row["ReferralRequestReceivedDate"] - dt.timedelta(days=3))
+        manifest.problem("VAL036", "team_closed_before_referral", "MHS102OtherServiceType", key, "ReferClosureDate",
+                         "other team's row closed three days before the referral was received")
+        plan = plans.filter(pl.col("CarePlanCreatDate").is_not_null()).sort("CarePlanID").row(0, named=True)
+        plans = _replace(plans, pl.col("CarePlanID") == plan["CarePlanID"],
+                         CarePlanLastUpdateDate=plan["CarePlanCreatDate"] - dt.timedelta(days=10))
+        manifest.problem("VAL037", "plan_updated_before_created", "MHS008CarePlanType", plan["CarePlanID"],
+                         "CarePlanLastUpdateDate", "care plan last updated ten days before it was created")
+        act = acts.sort("CareActId").item(0, "CareActId")
+        acts = _replace(acts, pl.col("CareActId") == act, Procedure="CBT session")
+        manifest.problem("VAL039", "procedure_as_text", "MHS202CareActivity", act, "Procedure",
+                         "procedure keyed as words ('CBT session'), not a SNOMED CT concept id")
+        t.update({"MHS102OtherServiceType": other, "MHS008CarePlanType": plans, "MHS202CareActivity": acts})
+
     t.update({"MHS001MPI": mpi, "MHS101Referral": ref, "MHS201CareContact": cc,
               "MHS606CodedScoreAssessmentRefer": a606, "MHS607CodedScoreAssessmentAct": a607})
     return t

@@ -86,9 +86,18 @@ def test_planted_validation_problems_are_in_the_data(local, manifest):
                 pl.col("ServiceRequestId") == rows.item(0, "ServiceRequestId")).height == 0
         elif p["kind"] == "discharge_before_referral":
             assert rows.item(0, "ServDischDate") < rows.item(0, "ReferralRequestReceivedDate")
+        elif p["kind"] == "team_closed_before_referral":
+            received = local.tables["MHS101Referral"].filter(
+                pl.col("ServiceRequestId") == rows.item(0, "ServiceRequestId")).item(0, "ReferralRequestReceivedDate")
+            assert rows.item(0, "ReferClosureDate") < received
+        elif p["kind"] == "plan_updated_before_created":
+            assert rows.item(0, "CarePlanLastUpdateDate") < rows.item(0, "CarePlanCreatDate")
+        elif p["kind"] == "procedure_as_text":
+            assert not rows.item(0, "Procedure")[:1].isdigit()
     assert by_kind == {"nhs_number_check_digit": 2, "nhs_number_length": 2, "orphan_contact": 1,
                        "duplicate_key": 1, "discharge_before_referral": 1, "score_out_of_range": 3,
-                       "score_not_numeric": 1, "exact_duplicate_row": 3}
+                       "score_not_numeric": 1, "exact_duplicate_row": 3, "team_closed_before_referral": 1,
+                       "plan_updated_before_created": 1, "procedure_as_text": 1}
 
 
 def test_extract_differs_from_local_exactly_as_the_manifest_says(local, extract, manifest):
