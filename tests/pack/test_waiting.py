@@ -84,3 +84,15 @@ def test_no_waiting_list_no_waits_sheets(tmp_path: Path) -> None:
     wb = load_workbook(path)
     assert "Waiting list" not in wb.sheetnames and "Waits summary" not in wb.sheetnames
     wb.close()
+
+
+def test_cover_verdict_says_not_compared_when_the_published_file_lacks_the_provider(tmp_path: Path) -> None:
+    base = make_result()
+    skipped = tuple(dataclasses.replace(c, status=ComparisonStatus.NOT_COMPARED, extract_status=None)
+                    for c in base.comparisons)
+    res = dataclasses.replace(base, comparisons=skipped, findings=(), exceptions=())
+    path = write_pack(res, tmp_path / "p.xlsx", OPTIONS).path
+    text = " ".join(str(c) for r in cells(path, "Cover") for c in r if c is not None)
+    assert "Not compared with the published file" in text and "Fit to submit" not in text
+    summary = " ".join(str(c) for r in cells(path, "Summary") for c in r if c is not None)
+    assert "Not compared" in summary
