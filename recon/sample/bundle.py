@@ -11,9 +11,11 @@ from __future__ import annotations
 import io
 import json
 import zipfile
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import polars as pl
 
 from recon.months import Month
@@ -28,6 +30,7 @@ from recon.sample.plant import (
     generated_quirks,
     plant_problems,
 )
+from recon.snomed import SnomedRelease
 from recon.tables import TABLES
 
 ZIP_TIME = (2024, 10, 1, 0, 0, 0)
@@ -76,7 +79,7 @@ def _write_zip(path: Path, members: dict[str, bytes]) -> None:
 
 
 def _published(extract: Tables, end_month: Month, provider: str, seed: int, manifest: Manifest,
-               local: Tables) -> dict[str, bytes]:
+               local: Tables, snomed: SnomedRelease | None = None) -> dict[str, bytes]:
     from recon.config import ProviderSettings
     from recon.measures.catalog import catalog
     from recon.measures.engine import compute_measures
@@ -84,10 +87,12 @@ def _published(extract: Tables, end_month: Month, provider: str, seed: int, mani
 
     settings = ProviderSettings(ods=provider)
     cat = catalog()
-    info = {d.id: MeasureInfo(d.name, d.is_percentage, d.period_months) for d in cat.measures
+    info = {d.id: MeasureInfo(d.name, d.is_percentage, d.period_months, d.kind.value) for d in cat.measures
             if not d.id.startswith("RECON_")}
     files: dict[str, bytes] = {}
-    this = compute_measures(extract, end_month, settings)
+    # NHS England's figures come with the SNOMED CT refsets (the sample's synthetic release); the
+    # local run of the demo and tests has none, so its clock-stop measures are "not computed".
+    this = compute_measures(extract, end_month, settings, snomed=snomed)
     here = compute_measures(local, end_month, settings)
     # Planted discrepancies: two counts and one percentage moved well beyond tolerance.
     overrides: dict[str, str] = {}
@@ -110,7 +115,8 @@ def _published(extract: Tables, end_month: Month, provider: str, seed: int, mani
              (("England", "71.428571"), (provider, "70.0"))]
     files[f"MHSDS Data_{end_month.start.strftime('%b')}Prf_{end_month.year}.csv"] = to_csv(rows)
     prev = end_month.shift(-1)
-    rows_prev = measure_rows(compute_measures(extract, prev, settings), info, provider=provider, seed=seed + 1)
+    rows_prev = measure_rows(compute_measures(extract, prev, settings, snomed=snomed), info, provider=provider,
+                             seed=seed + 1)
     files[f"MHSDS Data_{prev.start.strftime('%b')}Prf_{prev.year}.zip"] = _zip_bytes(
         {f"MHSDS Data_{prev.start.strftime('%b')}Prf_{prev.year}.csv": to_csv(rows_prev)})
 
@@ -129,7 +135,8 @@ def _published(extract: Tables, end_month: Month, provider: str, seed: int, mani
         "values": [
             {"measure_id": mid, "local": here.value(mid), "extract": this.value(mid),
              "published": published_rows.get(mid),
-             "expected_status": expected_status(here.get(mid), published_rows.get(mid), mid, info[mid].percentage),
+             "expected_status": expected_status(here.get(mid), published_rows.get(mid), mid, info[mid].percentage,
+                                                waits=_waits_facts(here, mid, info[mid].kind)),
              "cause": "planted" if mid in overrides else None}
             for mid in info
         ],
@@ -148,9 +155,48 @@ def _tolerance(measure_id: str, percentage: bool) -> tuple[float, float]:
     return t.absolute, t.relative
 
 
-def expected_status(local: Any, published: str | None, measure_id: str, percentage: bool) -> str:
-    """The comparison status measures.md prescribes, worked out independently of recon.reconcile."""
+def _waits_facts(result: Any, measure_id: str, kind: str) -> tuple[str, float | None, int | None] | None:
+    """(kind, stored value, suppression numerator) of a waits measure from the family's detail frame."""
+    frame = result.details.get("waits_measures")
+    if frame is None or frame.height == 0:
+        return None
+    row = frame.filter(pl.col("id") == measure_id)
+    if row.height == 0:
+        return None
+    return kind, row.item(0, "value"), row.item(0, "suppression_numerator")
 
+
+def _waits_status(local: Any, published: str, measure_id: str, percentage: bool,
+                  facts: tuple[str, float | None, int | None]) -> str:
+    """waits.md section 12 worked out independently: counts to 5; a proportion or percentile is *
+    on its suppression numerator below 5, else its float32 value rounded half up."""
+    kind, stored, supp = facts
+    value = local.value if kind == "count" else stored
+    if published == "":
+        return "missing_published"
+    if published == "*":
+        small = (value is None or value < 5) if kind == "count" else (value is None or supp is None or supp < 5)
+        return "consistent" if small else "discrepancy"
+    if value is None or (kind != "count" and (supp is None or supp < 5)):
+        return "discrepancy"
+    p = float(published)
+    shown = round5(float(value)) if kind == "count" else float(
+        Decimal(float(np.float32(value))).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    if shown == p:
+        return "consistent"
+    absolute, relative = _tolerance(measure_id, percentage)
+    d = abs(p - float(value))
+    return "within_tolerance" if d <= absolute or (relative > 0 and d <= relative / 100 * abs(p)) else "discrepancy"
+
+
+def expected_status(local: Any, published: str | None, measure_id: str, percentage: bool,
+                    waits: tuple[str, float | None, int | None] | None = None) -> str:
+    """The comparison status measures.md (waits.md for the waits family) prescribes, worked out
+    independently of recon.reconcile."""
+    if local is not None and local.reason is not None:
+        return "missing_local"  # not computed (e.g. clock stops without the SNOMED CT release)
+    if published is not None and waits is not None and local is not None:
+        return _waits_status(local, published, measure_id, percentage, waits)
     if published is None:
         return "missing_published"
     if local is None:
@@ -206,7 +252,10 @@ def build_bundle(
     _merge_barren_sides(manifest)
     pub = root / "published"
     pub.mkdir(exist_ok=True)
-    for name, data in _published(extract, end_month, provider, seed, manifest, local).items():
+    from recon.snomed import load_snomed
+
+    release = load_snomed(root / "snomed")
+    for name, data in _published(extract, end_month, provider, seed, manifest, local, release).items():
         (pub / name).write_bytes(data)
     doc = {
         "generated": {
