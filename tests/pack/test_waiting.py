@@ -96,3 +96,12 @@ def test_cover_verdict_says_not_compared_when_the_published_file_lacks_the_provi
     assert "Not compared with the published file" in text and "Fit to submit" not in text
     summary = " ".join(str(c) for r in cells(path, "Summary") for c in r if c is not None)
     assert "Not compared" in summary
+
+
+def test_detail_frames_with_list_columns_are_written_as_text(tmp_path: Path) -> None:
+    base = make_result()
+    spells = pl.DataFrame({"PersonKey": ["P1"], "Referrals": [["R1", "R2"]], "Days": [[3, 4]]})
+    local = dataclasses.replace(base.local, details={**base.local.details, "waits_spells": spells})
+    path = write_pack(dataclasses.replace(base, local=local), tmp_path / "p.xlsx", OPTIONS).path
+    rows = cells(path, "Detail waits_spells")
+    assert ("P1", "R1, R2", "3, 4") in rows

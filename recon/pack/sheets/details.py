@@ -19,8 +19,18 @@ def _details_title(name: str, used: set[str]) -> str:
     return sheet_title("Detail ", name, used)
 
 
+def _flat(frame: pl.DataFrame) -> pl.DataFrame:
+    """List columns (a spell's referrals, say) as comma-separated text: a cell holds one value."""
+    lists = [c for c, t in frame.schema.items() if isinstance(t, pl.List | pl.Array)]
+    if not lists:
+        return frame
+    return frame.with_columns(
+        pl.col(c).cast(pl.List(pl.String)).list.join(", ") for c in lists)
+
+
 def _private_frame(frame: pl.DataFrame, identifiable: bool) -> pl.DataFrame:
     """Mask NHS numbers and drop other identifying columns unless the pack is identifiable."""
+    frame = _flat(frame)
     if identifiable:
         return frame
     exprs: list[pl.Expr] = []
