@@ -108,6 +108,11 @@ NoLedgerOpt = Annotated[bool, typer.Option("--no-ledger", help="Do not record th
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Only warnings and errors (for cron).")]
 LogFileOpt = Annotated[Path | None, typer.Option("--log-file", help="Append a log of the run here (no patient data).")]
 ProviderOpt = Annotated[str | None, typer.Option("--provider", help="Provider ODS code (default: from the data).")]
+SnomedOpt = Annotated[
+    Path | None,
+    typer.Option("--snomed", help="SNOMED CT RF2 release folder (UK Edition, Full files) for the waiting-time clock "
+                                  "stops; or [reference] snomed in the config."),
+]
 
 
 def _console(stderr: bool = False) -> Console:
@@ -185,6 +190,7 @@ def validate(
     mapping: MappingOpt = None,
     as_json: JsonOpt = False,
     provider: ProviderOpt = None,
+    snomed: SnomedOpt = None,
     config: ConfigOpt = None,
     ledger: LedgerOpt = None,
     no_ledger: NoLedgerOpt = False,
@@ -196,7 +202,7 @@ def validate(
     from recon.render.validation import render_validation
 
     opts = RunOptions(month=month, config=config, epr=epr, mapping=mapping, provider=provider, ledger=ledger,
-                      no_ledger=no_ledger, log_file=log_file, quiet=quiet)
+                      no_ledger=no_ledger, log_file=log_file, quiet=quiet, snomed=snomed)
     with _steps(quiet, as_json) as steps:
         outcome = validate_job(opts, steps=steps, pipeline=_pipeline())
     _emit(as_json, outcome.result.to_json_dict, lambda c: render_validation(outcome.result, c), quiet=quiet)
@@ -212,6 +218,7 @@ def measures(
     provider: ProviderOpt = None,
     digital: DigitalOpt = None,
     person_key: PersonKeyOpt = None,
+    snomed: SnomedOpt = None,
     config: ConfigOpt = None,
     ledger: LedgerOpt = None,
     no_ledger: NoLedgerOpt = False,
@@ -223,7 +230,8 @@ def measures(
     from recon.render.measures import render_measures
 
     opts = RunOptions(month=month, config=config, epr=epr, mapping=mapping, provider=provider, digital=digital,
-                      person_key=person_key, ledger=ledger, no_ledger=no_ledger, log_file=log_file, quiet=quiet)
+                      person_key=person_key, ledger=ledger, no_ledger=no_ledger, log_file=log_file, quiet=quiet,
+                      snomed=snomed)
     with _steps(quiet, as_json) as steps:
         outcome = measures_job(opts, steps=steps, pipeline=_pipeline())
     _emit(as_json, outcome.result.to_json_dict, lambda c: render_measures(outcome.result, c), quiet=quiet)
@@ -277,6 +285,7 @@ def reconcile(
     provider: ProviderOpt = None,
     digital: DigitalOpt = None,
     person_key: PersonKeyOpt = None,
+    snomed: SnomedOpt = None,
     config: ConfigOpt = None,
     ledger: LedgerOpt = None,
     no_ledger: NoLedgerOpt = False,
@@ -294,6 +303,7 @@ def reconcile(
         people_lists=people_lists,
         provider=provider,
         digital=digital, person_key=person_key, ledger=ledger, no_ledger=no_ledger, log_file=log_file, quiet=quiet,
+        snomed=snomed,
     )
     with _steps(quiet, as_json) as steps:
         outcome = reconcile_job(opts, steps=steps, pipeline=_pipeline())

@@ -99,6 +99,15 @@ class PackSettings:
 
 
 @dataclass(frozen=True)
+class WaitsSettings:
+    """Local waiting-list settings (not national rules): when a waiting child is flagged as
+    unseen, and when a referral with nothing recorded at all counts as a stale ("barren") record."""
+
+    no_contact_days: int = 28  # waiting list: "no contact for N days while waiting"
+    barren_after_days: int = 728  # an open referral older than this (104 weeks) with no activity and no waits event
+
+
+@dataclass(frozen=True)
 class ReconConfig:
     """A parsed configuration file. ``None`` everywhere means "not set: use the flag or the default"."""
 
@@ -110,6 +119,18 @@ class ReconConfig:
     deadline: DeadlineRule = DeadlineRule()
     pack: PackSettings = PackSettings()
     status: str | None = None
+    waits: WaitsSettings = WaitsSettings()
+    reference: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))  # snomed = path template
+
+    def snomed(self, month: Month) -> Path | None:
+        """``[reference] snomed``: the SNOMED CT release folder, relative to the file's folder."""
+        template = self.reference.get("snomed")
+        if template is None:
+            return None
+        p = Path(os.path.expanduser(render_template(template, month, what="reference.snomed")))
+        if not p.is_absolute() and self.source is not None:
+            p = self.source.parent / p
+        return p
 
     def path(self, key: str, month: Month) -> Path | None:
         """The configured path for ``key`` filled for ``month``; relative paths are taken from the file's folder."""
@@ -140,7 +161,7 @@ class ReconConfig:
         return text
 
 
-_TOP = {"provider", "paths", "inputs", "deadline", "pack", "reconcile"}
+_TOP = {"provider", "paths", "inputs", "deadline", "pack", "reconcile", "reference", "waits"}
 
 
 def _table(doc: Mapping[str, Any], key: str, allowed: set[str], where: str) -> dict[str, Any]:
@@ -251,6 +272,20 @@ def load_config(path: str | Path) -> ReconConfig:
     rec = _table(doc, "reconcile", {"status"}, where)
     status = _typed(rec.get("status"), str, "reconcile.status", where)
 
+    ref_doc = _table(doc, "reference", {"snomed"}, where)
+    reference: dict[str, str] = {}
+    if "snomed" in ref_doc:
+        template = _typed(ref_doc["snomed"], str, "reference.snomed", where)
+        render_template(template, Month(2024, 9), what=f"{where}: reference.snomed")
+        reference["snomed"] = template
+    waits_doc = _table(doc, "waits", {"no_contact_days", "barren_after_days"}, where)
+    waits_days: dict[str, int] = {}
+    for key, value in waits_doc.items():
+        n = _typed(value, int, f"waits.{key}", where)
+        if not 1 <= n <= 3650:
+            raise ConfigError(f"{where}: waits.{key} must be between 1 and 3650 days, not {n}")
+        waits_days[key] = n
+
     return ReconConfig(
         source=path.resolve(),
         provider=provider,
@@ -260,4 +295,6 @@ def load_config(path: str | Path) -> ReconConfig:
         deadline=deadline,
         pack=pack,
         status=status,
+        waits=WaitsSettings(**waits_days),
+        reference=MappingProxyType(reference),
     )

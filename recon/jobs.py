@@ -19,7 +19,7 @@ from typing import Generic, TypeVar
 
 from recon import __version__
 from recon.choices import PersonKey
-from recon.config import INPUT_ROLES, ProviderSettings, ReconConfig, load_config
+from recon.config import INPUT_ROLES, ProviderSettings, ReconConfig, WaitsSettings, load_config
 from recon.errors import LedgerError, MissingInputError, ReconError, UsageError
 from recon.findings import Severity
 from recon.ledger import (
@@ -45,6 +45,7 @@ from recon.reconcile.run import reconcile_json
 from recon.rules_files import using_rules_dir
 from recon.runctl import LOG, RunLock, StagedFile, Steps, configure_logging, lock_path, stage_file
 from recon.signoff import sha256_file
+from recon.snomed import SnomedRelease, load_snomed
 from recon.validation import ValidationReport
 
 
@@ -69,6 +70,7 @@ class RunOptions:
     provider: str | None = None
     digital: bool | None = None
     person_key: PersonKey | None = None
+    snomed: Path | None = None  # SNOMED CT RF2 release folder (waits clock stops)
     ledger: Path | None = None
     no_ledger: bool = False
     log_file: Path | None = None
@@ -100,6 +102,8 @@ class ResolvedRun:
     config_path: Path | None
     max_age_days: Mapping[str, float] = field(default_factory=dict)
     people_lists: bool = False
+    snomed: Path | None = None
+    waits: WaitsSettings = field(default_factory=WaitsSettings)
     rules_dir: Path | None = None  # the configuration's paths.rules_dir
 
     def input(self, role: str) -> Path | None:
@@ -169,6 +173,8 @@ def resolve(opts: RunOptions, command: str) -> ResolvedRun:
         config_path=cfg.source,
         max_age_days=dict(cfg.max_age_days),
         people_lists=opts.people_lists,
+        snomed=opts.snomed or cfg.snomed(month),
+        waits=cfg.waits,
         rules_dir=cfg.rules_dir(month),
     )
 
@@ -176,6 +182,8 @@ def resolve(opts: RunOptions, command: str) -> ResolvedRun:
 def check_inputs(run: ResolvedRun, *, now: float | None = None) -> None:
     """Exit 3 when an expected input for the month is missing, or older than ``max_age_days`` allows."""
     now = time.time() if now is None else now
+    if run.snomed is not None and not run.snomed.exists():
+        raise MissingInputError(f"the SNOMED CT release (--snomed) for {run.month} is missing: {run.snomed}")
     for role in INPUT_ROLES:
         path = run.input(role)
         if path is None:
@@ -240,9 +248,22 @@ def _inputs(run: ResolvedRun) -> tuple[InputFile, ...]:
         path = run.input(role)
         if path is not None:
             out.extend(input_files(role, path))
+    if run.snomed is not None:  # the RF2 files read, not the whole release folder
+        from recon.snomed import snomed_files
+
+        refsets, concepts = snomed_files(run.snomed)
+        for f in (*refsets, *concepts):
+            out.extend(input_files("snomed", f))
     if run.config_path is not None:
         out.extend(input_files("config", run.config_path))
     return tuple(out)
+
+
+def _snomed(run: ResolvedRun) -> SnomedRelease | None:
+    """The SNOMED CT release of the run (exit 2 when malformed), or None without --snomed."""
+    if run.snomed is None:
+        return None
+    return load_snomed(run.snomed)
 
 
 def _values(result: MeasuresResult, source: str) -> list[ValueRow]:
@@ -269,7 +290,7 @@ def _reconcile(run: ResolvedRun, ledger: Ledger | None, run_id: str, steps: Step
         assert run.epr is not None
         result = pipeline.reconcile(run.month, run.epr, progress=steps.callback, extract=run.extract,
                                     published=run.published, mapping=run.mapping, status=run.status,
-                                    settings=run.settings)
+                                    settings=run.settings, snomed=_snomed(run), waits=run.waits)
         provider = result.provider
         if ledger is not None and result.exceptions:
             statuses = ledger.exception_statuses(provider, run.month, [e.exception_id for e in result.exceptions])
@@ -385,6 +406,7 @@ def _write_pack(write_pack: WritePack, result: ReconcileResult, tmp: Path, run: 
         rules_version=rules_version(),
         run_seconds=round(seconds, 1),
         people_lists=run.people_lists,
+        no_contact_days=run.waits.no_contact_days,
     )
     info = write_pack(result, tmp, options)
     return info, sha256_file(tmp)
@@ -414,7 +436,7 @@ def _measures(run: ResolvedRun, ledger: Ledger | None, run_id: str, steps: Steps
     started = now_utc()
     steps.step("measures")
     assert run.epr is not None
-    result = pipeline.measures(run.epr, run.month, mapping=run.mapping, settings=run.settings)
+    result = pipeline.measures(run.epr, run.month, mapping=run.mapping, settings=run.settings, snomed=_snomed(run))
     record = RunRecord(run_id, "measures", result.provider, run.month, started, now_utc(), 0, __version__,
                        rules_version(), inputs=_inputs(run), values=tuple(_values(result, "local")))
     _commit(ledger, record, [])
@@ -434,6 +456,7 @@ def _validate(run: ResolvedRun, ledger: Ledger | None, run_id: str, steps: Steps
     started = now_utc()
     steps.step("validate")
     assert run.epr is not None
+    _snomed(run)  # a malformed release fails the validation run too (exit 2), before the deadline
     report = pipeline.validate(run.epr, run.month, mapping=run.mapping, settings=run.settings)
     exit_code = int(report.exit_code)
     record = RunRecord(run_id, "validate", getattr(report, "provider", None) or run.settings.ods, run.month,

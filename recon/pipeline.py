@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from recon.config import ProviderSettings
+from recon.config import ProviderSettings, WaitsSettings
 from recon.measures.engine import run_measures
 from recon.measures.model import MeasuresResult
 from recon.months import Month
@@ -20,6 +20,7 @@ from recon.pack.model import PackInfo, PackOptions
 from recon.pack.save import write_pack
 from recon.reconcile.model import ReconcileResult
 from recon.reconcile.run import run_reconcile
+from recon.snomed import SnomedRelease
 from recon.validation import ValidationReport, validate_extract
 
 
@@ -27,12 +28,14 @@ class Reconcile(Protocol):
     def __call__(
         self, month: Month, epr: Path, *, extract: Path | None = None, published: Path | None = None,
         mapping: str | None = None, status: str | None = None, settings: ProviderSettings = ...,
-        progress: Callable[[str], None] | None = None,
+        progress: Callable[[str], None] | None = None, snomed: SnomedRelease | None = None,
+        waits: WaitsSettings = ...,
     ) -> ReconcileResult: ...
 
 
 class ComputeMeasures(Protocol):
-    def __call__(self, epr: Path, month: Month, *, mapping: str | None, settings: ProviderSettings) -> MeasuresResult: ...
+    def __call__(self, epr: Path, month: Month, *, mapping: str | None, settings: ProviderSettings,
+                 snomed: SnomedRelease | None = None) -> MeasuresResult: ...
 
 
 class Validate(Protocol):

@@ -10,6 +10,7 @@ teams are looked up only for failing rows, and identifying values never leave th
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from collections.abc import Mapping as AbcMapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -40,6 +41,11 @@ IND, A606, A607, SPELL = (
     "MHS204IndirectActivity", "MHS606CodedScoreAssessmentRefer", "MHS607CodedScoreAssessmentAct",
     "MHS501HospProvSpell",
 )
+OTHER, ACT, PLAN, AGREE = "MHS102OtherServiceType", "MHS202CareActivity", "MHS008CarePlanType", "MHS009CarePlanAgreement"
+#: SNOMED CT procedure: a concept id (6-18 digits), optionally ":" and a refinement (waits.md section 2)
+SNOMED_PROCEDURE = r"^\d{6,18}(:.*)?$"
+#: ONS area code: a letter and eight digits (E08000025); waits.md reads only the first letter
+ONS_AREA = r"^[A-Z]\d{8}$"
 
 
 @dataclass(frozen=True)
@@ -233,6 +239,7 @@ def _cross_table_failures(extract: Extract) -> dict[str, pl.DataFrame]:
     plans[A607].append(orphans(A607, "CareContactId", extract.lazy(CON).select("CareContactId").drop_nulls().unique(),
                                "VAL014"))
     plans[SPELL].append(orphans(SPELL, "ServiceRequestId", ref_ids, "VAL022"))
+    _waits_input_failures(extract, plans, orphans)
 
     # Birth date after any of the patient's referrals: one finding per patient.
     earliest = ref.group_by("LocalPatientId").agg(pl.col("ReferralRequestReceivedDate").min().alias("__first"))
@@ -273,6 +280,50 @@ def _cross_table_failures(extract: Extract) -> dict[str, pl.DataFrame]:
     return {tid: pl.concat(dfs) for tid, dfs in out.items()}
 
 
+def _waits_input_failures(
+    extract: Extract, plans: dict[str, list[pl.LazyFrame]],
+    orphans: Callable[[str, str, pl.LazyFrame, str], pl.LazyFrame],
+) -> None:
+    """Parents and dates of the waits inputs (waits.md section 2): team rows, care activities,
+    care plans and agreements, activity-level scores linked by CareActId, SNOMED CT codes."""
+    ref = extract.lazy(REF)
+    ids = {
+        "ServiceRequestId": ref.select("ServiceRequestId").drop_nulls().unique(),
+        "CareContactId": extract.lazy(CON).select("CareContactId").drop_nulls().unique(),
+        "CareActId": extract.lazy(ACT).select("CareActId").drop_nulls().unique(),
+        "LocalPatientId": extract.lazy(MPI).select("LocalPatientId").drop_nulls().unique(),
+        "CarePlanID": extract.lazy(PLAN).select("CarePlanID").drop_nulls().unique(),
+    }
+    plans[OTHER].append(orphans(OTHER, "ServiceRequestId", ids["ServiceRequestId"], "VAL030"))
+    plans[ACT].append(orphans(ACT, "CareContactId", ids["CareContactId"], "VAL031"))
+    if extract.tables[ACT].height:  # scores by activity only where the extract gives activities
+        plans[A607].append(orphans(A607, "CareActId", ids["CareActId"], "VAL032"))
+    via = extract.lazy(ACT).select("CareActId", pl.col("CareContactId").alias("__via")).unique("CareActId", keep="first")
+    plans[A607].append(_fails(
+        _indexed(extract, A607).join(via, on="CareActId", how="inner")
+        .filter(pl.col("__via").is_not_null() & (pl.col("CareContactId") != pl.col("__via"))),
+        "VAL033", "CareActId"))
+    plans[PLAN].append(orphans(PLAN, "LocalPatientId", ids["LocalPatientId"], "VAL034"))
+    plans[AGREE].append(orphans(AGREE, "CarePlanID", ids["CarePlanID"], "VAL035"))
+    received = ref.select("ServiceRequestId", "ReferralRequestReceivedDate").unique("ServiceRequestId", keep="first")
+    other = _indexed(extract, OTHER).join(received, on="ServiceRequestId", how="inner")
+    for column in ("ReferClosureDate", "ReferRejectionDate"):
+        plans[OTHER].append(_fails(other.filter(pl.col(column) < pl.col("ReferralRequestReceivedDate")),
+                                   "VAL036", column))
+    plans[PLAN].append(_fails(_indexed(extract, PLAN).filter(
+        pl.col("CarePlanLastUpdateDate") < pl.col("CarePlanCreatDate")), "VAL037", "CarePlanLastUpdateDate"))
+    created = extract.lazy(PLAN).select("CarePlanID", "CarePlanCreatDate").unique("CarePlanID", keep="first")
+    plans[AGREE].append(_fails(_indexed(extract, AGREE).join(created, on="CarePlanID", how="inner").filter(
+        pl.col("CarePlanAgreedDate") < pl.col("CarePlanCreatDate")), "VAL038", "CarePlanAgreedDate"))
+    for tid, column in ((ACT, "Procedure"), (IND, "IndActProcedure")):
+        plans[tid].append(_fails(_indexed(extract, tid).filter(
+            pl.col(column).is_not_null() & ~pl.col(column).str.strip_chars().str.contains(SNOMED_PROCEDURE)),
+            "VAL039", column))
+    plans[MPI].append(_fails(_indexed(extract, MPI).filter(
+        pl.col("LADistrictAuth").is_not_null() & ~pl.col("LADistrictAuth").str.strip_chars().str.contains(ONS_AREA)),
+        "VAL040", "LADistrictAuth"))
+
+
 # ---------------------------------------------------------------- failures to findings
 
 
@@ -295,9 +346,9 @@ class _TeamLookup:
         if tid == CON:
             return rows.join(self.ref_team, on="ServiceRequestId", how="left").with_columns(
                 pl.coalesce("__team", "UniqCareProfTeamLocalID").alias("__team"))
-        if tid in (IND, A606, SPELL):
+        if tid in (IND, A606, SPELL, OTHER):
             return rows.join(self.ref_team, on="ServiceRequestId", how="left")
-        if tid == A607:
+        if tid in (A607, ACT):
             contacts = self.extract.frame(CON).select(
                 "CareContactId", "ServiceRequestId", pl.col("UniqCareProfTeamLocalID").alias("__own")
             ).filter(pl.col("CareContactId").is_in(rows.get_column("CareContactId").drop_nulls().implode()))
@@ -306,7 +357,7 @@ class _TeamLookup:
                 contacts.select("CareContactId", pl.coalesce("__team", "__own").alias("__team")),
                 on="CareContactId", how="left",
             )
-        if tid == MPI:
+        if tid in (MPI, PLAN):
             latest = (
                 self.extract.frame(REF)
                 .filter(pl.col("LocalPatientId").is_in(rows.get_column("LocalPatientId").drop_nulls().implode()))

@@ -130,3 +130,39 @@ def test_without_config_defaults_and_epr_required(monkeypatch: pytest.MonkeyPatc
     assert resolve(RunOptions(month="2024-09", epr=Path("x"), no_ledger=True), "reconcile").ledger is None
     with pytest.raises(UsageError, match=r"local extract \(epr\) is required"):
         resolve(RunOptions(month="2024-09"), "reconcile")
+
+
+def test_reference_snomed_and_waits_settings(tmp_path: Path) -> None:
+    cfg_path = tmp_path / "recon.toml"
+    cfg_path.write_text('[reference]\nsnomed = "snomed/{yyyy}"\n[waits]\nno_contact_days = 21\n', encoding="utf-8")
+    cfg = load_config(cfg_path)
+    assert cfg.snomed(Month(2024, 9)) == tmp_path / "snomed" / "2024"
+    assert (cfg.waits.no_contact_days, cfg.waits.barren_after_days) == (21, 728)
+    run = resolve(RunOptions(month="2024-09", config=cfg_path, epr=tmp_path, no_ledger=True), "measures")
+    assert run.snomed == tmp_path / "snomed" / "2024" and run.waits.no_contact_days == 21
+    flag = resolve(RunOptions(month="2024-09", config=cfg_path, epr=tmp_path, no_ledger=True,
+                              snomed=tmp_path / "other"), "measures")
+    assert flag.snomed == tmp_path / "other"  # the flag wins
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[waits]\nno_contact_days = 0\n", "waits.no_contact_days must be between 1 and 3650"),
+        ("[waits]\nno_contact = 28\n", "unknown key(s) in [waits]: no_contact"),
+        ("[reference]\nsnomed = 3\n", "reference.snomed must be text"),
+        ('[reference]\nsnomed = "{when}"\n', "unknown placeholder"),
+    ],
+)
+def test_bad_waits_config(tmp_path: Path, text: str, message: str) -> None:
+    p = tmp_path / "c.toml"
+    p.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError, match=message.replace("(", r"\(").replace(")", r"\)").replace("[", r"\[")
+                       .replace("]", r"\]")):
+        load_config(p)
+
+
+def test_example_config_names_the_snomed_release() -> None:
+    cfg = load_config(EXAMPLE)
+    assert cfg.snomed(Month(2024, 9)) == Path("/data/reference/snomed/uk_edition")
+    assert (cfg.waits.no_contact_days, cfg.waits.barren_after_days) == (28, 728)

@@ -185,8 +185,9 @@ def compute_measures(
                           notes=notes)
 
 
-def run_measures(epr: Path, month: Month, *, mapping: str | None, settings: ProviderSettings) -> MeasuresResult:
+def run_measures(epr: Path, month: Month, *, mapping: str | None, settings: ProviderSettings,
+                 snomed: SnomedRelease | None = None) -> MeasuresResult:
     """Load the extract at ``epr`` (through ``mapping`` when given) and compute every measure."""
     from recon.sources import load_extract
 
-    return compute_measures(load_extract(epr, mapping=mapping), month, settings)
+    return compute_measures(load_extract(epr, mapping=mapping), month, settings, snomed=snomed)

@@ -13,16 +13,20 @@ from recon.pack.sheets.exceptions import exception_sheets, team_sheet_names
 from recon.pack.sheets.signoff import SIGNOFF_TITLE
 from recon.pack.sheets.summary import summary_sheet
 from recon.pack.sheets.trend import trend_sheet
+from recon.pack.sheets.waiting import waiting_sheets, waits_summary_sheet
 from recon.reconcile.model import ReconcileResult
 from recon.register import FAMILIES
 
 
 def build_sheets(result: ReconcileResult, options: PackOptions) -> tuple[list[Sheet], list[Sheet]]:
-    """The sheets before Sign-off (Cover, Summary, the families' sheets in register order, Trend,
+    """The sheets before Sign-off (Cover, Summary, Waits summary and Waiting list, the families' sheets in
+    register order, Trend,
     Exceptions, Differences, Data quality), and the appendix (detail frames) after it."""
     cat = catalog()
     team_sheets = team_sheet_names(result.exceptions) if options.split_by_team else None
     sheets: list[Sheet] = [cover_sheet(result, options, team_sheets), summary_sheet(result, options)]
+    if result.waiting is not None:  # the waiting list is the records' own, whatever the families compute
+        sheets += [waits_summary_sheet(result, options), *waiting_sheets(result, options)]
     for family in FAMILIES:
         if family.sheets is not None:
             sheets.extend(family.sheets(result, options, cat))

@@ -28,6 +28,7 @@ class PackOptions:
     rules_version: str | None = None
     run_seconds: float | None = None
     people_lists: bool = False
+    no_contact_days: int = 28  # waiting list: flag a child with no contact for this many days ([waits] in the config)
 
 
 # Detail frames that list everyone counted (as opposed to records needing action).

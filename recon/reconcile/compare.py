@@ -26,26 +26,45 @@ contract pairs ``status`` with ``published``) and keeps each verdict in ``publis
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from typing import Any
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any, Literal
 
+import numpy as np
 import polars as pl
 
 from recon.findings import Severity
 from recon.measures.catalog import Catalog
 from recon.measures.catalog import catalog as measure_catalog
 from recon.measures.model import MeasuresResult, MeasureValue
+from recon.months import Month
 from recon.reconcile.model import Comparison, ComparisonStatus
 from recon.reconcile.tolerances import Kind, Tolerance, Tolerances, load_tolerances
-from recon.rounding import SUPPRESSION_LIMIT, published_percent, round5, round_half_away, suppressed_text
+from recon.rounding import (
+    SUPPRESSED,
+    SUPPRESSION_LIMIT,
+    published_percent,
+    round5,
+    round_half_away,
+    suppressed_text,
+)
+
+#: What a published waits value is: a count, a proportion (float32) or a percentile (a double)
+WaitsKind = Literal["count", "percentage", "percentile"]
+#: ``MeasuresResult.details`` frame of the waits family: one row per measure id with columns id,
+#: period_start, value (a proportion as NHS England's float32), suppression_numerator
+WAITS_DETAIL = "waits_measures"
 
 # Worst first (for renderers that want one verdict per measure across sources).
 _RANK = {
     ComparisonStatus.DISCREPANCY: 0,
     ComparisonStatus.MISSING_LOCAL: 1,
-    ComparisonStatus.MISSING_PUBLISHED: 2,
-    ComparisonStatus.WITHIN_TOLERANCE: 3,
-    ComparisonStatus.CONSISTENT: 4,
+    ComparisonStatus.NOT_COMPARED: 2,
+    ComparisonStatus.MISSING_PUBLISHED: 3,
+    ComparisonStatus.WITHIN_TOLERANCE: 4,
+    ComparisonStatus.CONSISTENT: 5,
 }
 
 
@@ -179,7 +198,134 @@ def worse(a: ComparisonStatus, b: ComparisonStatus) -> ComparisonStatus:
 
 
 # --------------------------------------------------------------------------------------------
+# Waits family: per-measure periods, suppression numerators, float32 values (waits.md 1 and 12)
+
+
+@dataclass(frozen=True)
+class Publication:
+    """How NHS England publishes one waits measure for this run: the row's period start, the
+    unrounded value as it stores it (a proportion as float32, a percentile as a double), and the
+    local value of its suppression numerator (MRS02f: MRS02a)."""
+
+    period_start: dt.date | None
+    value: float | None
+    suppression: int | None
+
+
+def waits_publications(local: MeasuresResult) -> dict[str, Publication]:
+    """The waits family's publication facts, from its ``waits_measures`` detail frame (empty
+    when the family did not run)."""
+    frame = local.details.get(WAITS_DETAIL)
+    if frame is None or frame.height == 0 or "id" not in frame.columns:
+        return {}
+    have = set(frame.columns)
+    out: dict[str, Publication] = {}
+    for r in frame.iter_rows(named=True):
+        supp = r["suppression_numerator"] if "suppression_numerator" in have else None
+        value = r["value"] if "value" in have else None
+        out[str(r["id"])] = Publication(
+            r["period_start"] if "period_start" in have else None,
+            None if value is None else float(value),
+            None if supp is None else int(supp),
+        )
+    return out
+
+
+def half_up32(value: float, decimals: int = 0) -> float:
+    """A stored value as NHS England prints it below England: the float32 value, exactly, rounded
+    half up (float32 14.5 -> 15; float32 14.45 is 14.4499998... -> 14; 40.5 -> 41)."""
+    exact = Decimal(float(np.float32(value)))
+    return float(exact.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP))
+
+
+def published_form(value: float | int | None, kind: WaitsKind, suppression: int | None,
+                   decimals: int = 0) -> str | None:
+    """The provider-level published text of a local waits value: a count ``*`` below 5, else to
+    the nearest 5; a proportion or percentile ``*`` when its suppression numerator is below 5,
+    else its float32 value rounded half up. None for a null proportion or percentile."""
+    if kind == "count":
+        return None if value is None else suppressed_text(value)
+    if suppression is not None and suppression < SUPPRESSION_LIMIT:
+        return SUPPRESSED
+    if value is None:
+        return None
+    shown = half_up32(float(value), decimals)
+    return str(int(shown)) if decimals == 0 else f"{shown:.{decimals}f}"
+
+
+def judge_waits(
+    local: MeasureValue, published_text: str | None, published_value: float | None, *, kind: WaitsKind,
+    publication: Publication, tolerance: Tolerance,
+) -> Verdict:
+    """One waits value against its provider row (waits.md section 12)."""
+    if published_text is None or (published_value is None and published_text.strip() != SUPPRESSED):
+        return Verdict(ComparisonStatus.MISSING_PUBLISHED, None, "the published value is blank")
+    stored = publication.value if publication.value is not None else (
+        None if local.value is None else float(local.value))
+    supp = publication.suppression
+    if kind != "count" and stored is None:
+        supp = 0  # a null proportion or percentile has numerator 0
+    if kind == "count":
+        supp = None if local.value is None else int(local.value)
+    supp_text = "" if kind == "count" or supp is None else f" (suppressed on {supp})"
+    form = published_form(stored, kind, supp, decimals_of(published_text) if published_text != SUPPRESSED else 0)
+    if published_text.strip() == SUPPRESSED:
+        if form == SUPPRESSED or (kind != "count" and stored is None):
+            return Verdict(ComparisonStatus.CONSISTENT, None,
+                           f"published * (below 5); local {_fmt(stored)}{supp_text} would also be suppressed")
+        return Verdict(ComparisonStatus.DISCREPANCY, None,
+                       f"published * (below 5) but local {_fmt(stored)}{supp_text} would be published as {form}",
+                       tolerance)
+    assert published_value is not None
+    p = published_value
+    if stored is None or form is None:
+        return Verdict(ComparisonStatus.DISCREPANCY, None,
+                       f"published {_fmt(p)} but the local value is null (nothing to count)", tolerance)
+    if form == SUPPRESSED:
+        return Verdict(ComparisonStatus.DISCREPANCY, None,
+                       f"published {_fmt(p)} but local {_fmt(stored)}{supp_text} would be published as *", tolerance)
+    if float(form) == p:
+        return Verdict(ComparisonStatus.CONSISTENT, 0.0, f"local {_fmt(stored)} is published as {form}, as published")
+    diff = round(p - stored, 6)
+    word, status = ("within", ComparisonStatus.WITHIN_TOLERANCE) if tolerance.allows(diff, p) else (
+        "beyond", ComparisonStatus.DISCREPANCY)
+    return Verdict(status, diff, f"published {_fmt(p)}, local {_fmt(stored)} (published as {form}): difference "
+                                 f"{diff:+g} is {word} {tolerance.text} ({tolerance.id})", tolerance)
+
+
+def expected_start(measure_id: str, month: Month, cat: Catalog,
+                   waits: Mapping[str, Publication]) -> dt.date | None:
+    """The REPORTING_PERIOD_START of the measure's own row: Q.start for a quarterly waits measure,
+    11 months back for MHS95, M.start for a monthly one; None when unknown (any start accepted)."""
+    pub = waits.get(measure_id)
+    if pub is not None and pub.period_start is not None:
+        return pub.period_start
+    info = cat.find(measure_id)
+    if info is None:
+        return None
+    return month.shift(-(info.period_months - 1)).start
+
+
+def unpublished_files(published: pl.DataFrame, provider: str) -> dict[str, set[str]]:
+    """Files of the selection (already cut to the month) with no Provider row for ``provider``:
+    file name -> the measure ids the file carries for other levels."""
+    ods = provider.strip().upper()
+    mine = (pl.col("breakdown").str.to_lowercase() == "provider") & (pl.col("level").str.to_uppercase() == ods)
+    per_file = published.group_by("file").agg(mine.any().alias("mine"), pl.col("measure_id").unique())
+    return {str(f): set(ids) for f, has, ids in per_file.iter_rows() if not has}
+
+
+# --------------------------------------------------------------------------------------------
 # All measures
+
+
+def _waits_kind(measure_id: str, cat: Catalog, published_name: str | None, kind: Kind) -> WaitsKind:
+    """A percentile is told by the catalogue, else by its published name (Median, 90th percentile)."""
+    info = cat.find(measure_id)
+    name = (published_name or "").lower()
+    if (info is not None and info.kind.value == "percentile") or "median" in name or "percentile" in name:
+        return "percentile"
+    return kind
 
 
 def _kind(measure_id: str, local: MeasureValue | None, extract: MeasureValue | None,
@@ -229,17 +375,33 @@ def compare_measures(
     local_ids = [v.id for v in local.provider_level]
     known = set(local_ids) | set(cat.ids)
     pub: dict[str, dict[str, Any]] = {}
+    waits = waits_publications(local)
+    unpublished: dict[str, set[str]] = {}  # files without a row for the provider -> their measure ids
+    nothing_for_provider = False
+    ods = (provider or local.provider or "").strip().upper()
     if published is not None:
-        ods = (provider or local.provider or "").strip().upper()
         rows = provider_rows(published, ods) if ods else published.clear()
-        if published.height and rows.height == 0:
-            notes.append(f"the published file has no Provider rows for {ods or 'this provider'} in this month")
+        nothing_for_provider = published.height > 0 and rows.height == 0
+        unpublished = unpublished_files(published, ods) if published.height else {}
+        for f, ids in sorted(unpublished.items()):
+            others = published.filter((pl.col("file") == f) & (pl.col("breakdown").str.to_lowercase() == "provider"))
+            n = others.get_column("level").n_unique()
+            notes.append(
+                f"provider {ods or '(unknown)'} has no rows in {f} for {local.month} ({n} other provider"
+                f"{'s' if n != 1 else ''} there): its {len(ids)} measure{'s' if len(ids) != 1 else ''} "
+                f"({', '.join(sorted(ids)[:4])}{', ...' if len(ids) > 4 else ''}) are not compared; "
+                "check the ODS code (--provider) and that the file is this provider's publication")
         unknown: list[str] = []
         for r in rows.iter_rows(named=True):
             mid = r["measure_id"]
             if mid not in known:
                 if mid not in unknown:
                     unknown.append(mid)
+                continue
+            start = expected_start(mid, local.month, cat, waits)
+            if start is not None and r["period_start"] != start:
+                notes.append(f"{mid}: the provider row at line {r['line']} of {r['file']} starts {r['period_start']}, "
+                             f"not {start}: not that measure's row, ignored")
                 continue
             if mid in pub:
                 notes.append(f"{mid} appears twice among the provider rows; the first (line {pub[mid]['line']}) is used")
@@ -250,6 +412,7 @@ def compare_measures(
                 f"{len(unknown)} published measure id{'s' if len(unknown) > 1 else ''} not computed by recon, "
                 f"ignored: {', '.join(sorted(unknown))}"
             )
+    skipped = set().union(*unpublished.values()) if unpublished else set()
     order = list(dict.fromkeys([*local_ids, *pub]))
     out: list[Comparison] = []
     for mid in order:
@@ -264,12 +427,19 @@ def compare_measures(
         pub_status: ComparisonStatus | None = None
         ext_status: ComparisonStatus | None = None
         if published is not None and not (row is None and mid.startswith("RECON_")):
-            if lv is None:
+            if row is None and (nothing_for_provider or mid in skipped):
+                v = Verdict(ComparisonStatus.NOT_COMPARED, None,
+                            f"not compared: the published file has no row for {ods or 'this provider'} this month")
+            elif lv is None or lv.reason is not None:
+                why = lv.reason if lv is not None and lv.reason else "recon has no local value"
                 v = Verdict(ComparisonStatus.MISSING_LOCAL, None,
-                            f"published {row['value_text'] if row else ''} but recon has no local value")
+                            f"published {row['value_text']} but {why}" if row else why)
             elif row is None:
                 v = Verdict(ComparisonStatus.MISSING_PUBLISHED, None,
                             "not in the published file for this provider and month")
+            elif mid in waits:
+                v = judge_waits(lv, row["value_text"], row["value"], kind=_waits_kind(mid, cat, row["measure_name"], kind),
+                                publication=waits[mid], tolerance=tol)
             else:
                 exact = str(row["breakdown"]).lower() == "england"
                 v = judge_published(lv, row["value_text"], row["value"], kind=kind, tolerance=tol, exact=exact)
@@ -332,9 +502,12 @@ __all__ = [
     "Verdict",
     "compare_measures",
     "decimals_of",
+    "half_up32",
     "judge_extract",
     "judge_published",
+    "judge_waits",
     "load_tolerances",
+    "published_form",
     "round5",
     "round_half_away",
     "suppressed_text",

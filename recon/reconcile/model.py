@@ -21,6 +21,8 @@ class ComparisonStatus(StrEnum):
     DISCREPANCY = "discrepancy"
     MISSING_LOCAL = "missing_local"
     MISSING_PUBLISHED = "missing_published"
+    # the published file(s) hold no row at all for the provider: nothing was compared (issue 12)
+    NOT_COMPARED = "not_compared"
 
 
 class RecordClass(StrEnum):
@@ -35,6 +37,7 @@ class RecordClass(StrEnum):
 _STATUS_RANK = {
     ComparisonStatus.CONSISTENT: 0,
     ComparisonStatus.MISSING_PUBLISHED: 1,
+    ComparisonStatus.NOT_COMPARED: 1,
     ComparisonStatus.MISSING_LOCAL: 2,
     ComparisonStatus.WITHIN_TOLERANCE: 3,
     ComparisonStatus.DISCREPANCY: 4,
@@ -168,6 +171,9 @@ class ReconcileResult:
     # measure_id, value, source ("ledger" | "published" | "this run").
     trend: pl.DataFrame | None = None
     extras: dict[str, Any] = field(default_factory=dict)
+    # Everyone waiting at month end (recon.waits_list.WAITING_SCHEMA), longest first; None when
+    # not computed (e.g. results built by hand).
+    waiting: pl.DataFrame | None = None
 
     @property
     def discrepancies(self) -> tuple[Comparison, ...]:
@@ -176,6 +182,11 @@ class ReconcileResult:
             if (c.status is ComparisonStatus.DISCREPANCY or c.extract_status is ComparisonStatus.DISCREPANCY)
             and c.severity is Severity.ERROR
         )
+
+    @property
+    def not_compared(self) -> tuple[Comparison, ...]:
+        """Measures the published file(s) could not be compared for (no row for the provider)."""
+        return tuple(c for c in self.comparisons if c.status is ComparisonStatus.NOT_COMPARED)
 
     @property
     def exit_code(self) -> int:

@@ -8,7 +8,11 @@ Table by table, on each table's record key (:mod:`recon.tables`), with vectorise
 - ``duplicate_key``: a key given more than once within one source;
 - ``orphan``: a child record whose parent is absent from the same source (contact without
   referral, referral without person, assessment without contact, ...);
-- ``barren``: a referral, not rejected, with no care contact and no indirect activity at all.
+- ``barren``: a referral, not rejected, with no care contact and no indirect activity, that is
+  either closed (discharged) or open for more than ``barren_after_days`` (default 728, 104
+  weeks) at the month end with no waits event either (no referral-level assessment, no care
+  plan of the person). A child simply waiting for a first contact is NOT barren: waiting is
+  the waiting list's business (recon/waits_list.py), not a record to fix. See ``recon rules barren``.
 
 Structural classes (duplicate, orphan, barren) are reported once per record whichever source
 holds them, the message naming the source ("the local EPR extract", "the pre-deadline
@@ -17,6 +21,7 @@ extract" or "both extracts"): they are records to fix before the deadline either
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -36,6 +41,10 @@ PARENTS: dict[str, tuple[str, str, str]] = {
     "MHS606CodedScoreAssessmentRefer": ("ServiceRequestId", "MHS101Referral", "ServiceRequestId"),
     "MHS607CodedScoreAssessmentAct": ("CareContactId", "MHS201CareContact", "CareContactId"),
     "MHS501HospProvSpell": ("ServiceRequestId", "MHS101Referral", "ServiceRequestId"),
+    "MHS102OtherServiceType": ("ServiceRequestId", "MHS101Referral", "ServiceRequestId"),
+    "MHS202CareActivity": ("CareContactId", "MHS201CareContact", "CareContactId"),
+    "MHS008CarePlanType": ("LocalPatientId", "MHS001MPI", "LocalPatientId"),
+    "MHS009CarePlanAgreement": ("CarePlanID", "MHS008CarePlanType", "CarePlanID"),
 }
 
 SIDE_NAMES = {"local": "the local EPR extract", "extract": "the pre-deadline extract",
@@ -47,7 +56,7 @@ MESSAGES: dict[RecordClass, str] = {
     RecordClass.FIELD_DIFFERS: "differs between the local EPR extract and the pre-deadline extract",
     RecordClass.DUPLICATE_KEY: "the record key is given more than once",
     RecordClass.ORPHAN: "its parent record is missing",
-    RecordClass.BARREN: "referral with no care contact and no indirect activity",
+    RecordClass.BARREN: "referral closed, or open for a long time, with no activity at all",
 }
 
 ACTIONS: dict[RecordClass, str] = {
@@ -58,12 +67,20 @@ ACTIONS: dict[RecordClass, str] = {
     RecordClass.ORPHAN: "Add the missing parent record or remove this one.",
     RecordClass.BARREN: "Record the activity that took place, or close or reject the referral.",
 }
+BARREN_ACTIONS = {
+    "closed": "Record the contacts or indirect activity that took place before discharge, or record the referral "
+              "as rejected if it was never accepted.",
+    "open": "Check whether the child is still waiting: book a first contact, or close the referral if it is no "
+            "longer needed.",
+}
+BARREN_AFTER_DAYS = 728  # default of [waits] barren_after_days
+BARREN_RULE = "REC010"  # documents the class in `recon rules`
 
 _FIELDS = pl.List(pl.Struct({"column": pl.String, "local": pl.String, "extract": pl.String}))
 _ROWS = pl.Schema({  # type: ignore[arg-type]
     "class": pl.String, "table": pl.String, "key": pl.String, "side": pl.String,
     "ServiceRequestId": pl.String, "CareContactId": pl.String, "LocalPatientId": pl.String,
-    "count": pl.Int64, "parent": pl.String, "fields": _FIELDS,
+    "count": pl.Int64, "parent": pl.String, "fields": _FIELDS, "detail": pl.String,
 })
 
 
@@ -113,7 +130,7 @@ def _rows(frame: pl.LazyFrame, t: Table, cls: RecordClass, side: str, **extra: p
     cols = {
         "class": pl.lit(cls.value), "table": pl.lit(t.id), "key": pl.col("_key"), "side": pl.lit(side),
         "count": pl.lit(None, pl.Int64), "parent": pl.lit(None, pl.String),
-        "fields": pl.lit(None, _FIELDS),
+        "fields": pl.lit(None, _FIELDS), "detail": pl.lit(None, pl.String),
     }
     cols.update(extra)
     link = {e.meta.output_name(): e for e in _links(t)}
@@ -133,8 +150,34 @@ def _frame(tables: Mapping[str, pl.DataFrame], t: Table) -> pl.LazyFrame:
     return lf.select(t.names).with_columns(key_expr(t).alias("_key"))
 
 
+def barren(src: Mapping[str, pl.DataFrame], referrals: pl.LazyFrame, as_at: dt.date | None,
+           after_days: int) -> pl.LazyFrame:
+    """Barren referrals of one source, with ``detail`` "closed" or "open" (module docstring).
+
+    Without ``as_at`` only closed referrals can be barren."""
+    active = pl.concat([
+        _frame(src, TABLES["MHS201CareContact"]).select("ServiceRequestId"),
+        _frame(src, TABLES["MHS204IndirectActivity"]).select("ServiceRequestId"),
+    ]).unique()
+    quiet = referrals.filter(pl.col("ReferRejectionDate").is_null()).join(active, on="ServiceRequestId", how="anti")
+    closed = quiet.filter(pl.col("ServDischDate").is_not_null()).with_columns(pl.lit("closed").alias("_detail"))
+    if as_at is None:
+        return closed
+    assessed = _frame(src, TABLES["MHS606CodedScoreAssessmentRefer"]).select("ServiceRequestId").unique()
+    planned = _frame(src, TABLES["MHS008CarePlanType"]).select("LocalPatientId").unique()
+    stale = (
+        quiet.filter(pl.col("ServDischDate").is_null()
+                     & (pl.col("ReferralRequestReceivedDate") < pl.lit(as_at) - pl.duration(days=after_days)))
+        .join(assessed, on="ServiceRequestId", how="anti")
+        .join(planned, on="LocalPatientId", how="anti")
+        .with_columns(pl.lit("open").alias("_detail"))
+    )
+    return pl.concat([closed, stale])
+
+
 def _table_rows(t: Table, local: Mapping[str, pl.DataFrame], extract: Mapping[str, pl.DataFrame],
-                parents: Mapping[str, tuple[pl.DataFrame, pl.DataFrame]]) -> list[pl.DataFrame]:
+                parents: Mapping[str, tuple[pl.DataFrame, pl.DataFrame]], as_at: dt.date | None = None,
+                barren_after_days: int = BARREN_AFTER_DAYS) -> list[pl.DataFrame]:
     """Every difference row of one table (small frames: only the records that differ)."""
     lo, ex = _frame(local, t).collect(), _frame(extract, t).collect()
     out: list[pl.LazyFrame] = []
@@ -182,12 +225,8 @@ def _table_rows(t: Table, local: Mapping[str, pl.DataFrame], extract: Mapping[st
             out.append(_rows(orphans, t, RecordClass.ORPHAN, side, parent=pl.lit(parent_id)))
     if t.id == "MHS101Referral":
         for side, src, f in (("local", local, lo1), ("extract", extract, ex1)):
-            active = pl.concat([
-                _frame(src, TABLES["MHS201CareContact"]).select("ServiceRequestId"),
-                _frame(src, TABLES["MHS204IndirectActivity"]).select("ServiceRequestId"),
-            ]).unique()
-            barren = f.filter(pl.col("ReferRejectionDate").is_null()).join(active, on="ServiceRequestId", how="anti")
-            out.append(_rows(barren, t, RecordClass.BARREN, side))
+            out.append(_rows(barren(src, f, as_at, barren_after_days), t, RecordClass.BARREN, side,
+                             detail=pl.col("_detail")))
     return pl.collect_all(out)
 
 
@@ -196,7 +235,8 @@ def _parent_keys(tables: Mapping[str, pl.DataFrame], parent_id: str, column: str
 
 
 def _message(cls: RecordClass, table: str, side: str, count: int | None, parent: str | None,
-             fields: tuple[FieldChange, ...]) -> str:
+             fields: tuple[FieldChange, ...], detail: str | None = None,
+             after_days: int = BARREN_AFTER_DAYS) -> str:
     where = SIDE_NAMES.get(side, side)
     if cls is RecordClass.FIELD_DIFFERS:
         return f"{', '.join(f.column for f in fields)} differ{'s' if len(fields) == 1 else ''} between the local EPR extract and the pre-deadline extract"
@@ -205,12 +245,19 @@ def _message(cls: RecordClass, table: str, side: str, count: int | None, parent:
     if cls is RecordClass.ORPHAN:
         return f"its {parent} record is missing from {where}"
     if cls is RecordClass.BARREN:
-        return f"referral with no care contact and no indirect activity in {where}"
+        if detail == "open":
+            return (f"referral open for more than {after_days} days with no contact, indirect activity, assessment "
+                    f"or care plan in {where} ({BARREN_RULE})")
+        return f"referral discharged with no care contact and no indirect activity in {where} ({BARREN_RULE})"
     return MESSAGES[cls]
 
 
-def compare_records(local: Mapping[str, pl.DataFrame], extract: Mapping[str, pl.DataFrame]) -> RecordComparison:
-    """Every record difference between two sets of canonical MHSDS tables (``Extract.tables``)."""
+def compare_records(local: Mapping[str, pl.DataFrame], extract: Mapping[str, pl.DataFrame], *,
+                    as_at: dt.date | None = None, barren_after_days: int = BARREN_AFTER_DAYS) -> RecordComparison:
+    """Every record difference between two sets of canonical MHSDS tables (``Extract.tables``).
+
+    ``as_at`` (the reporting month's end) lets a long-open referral with nothing recorded be
+    barren; without it only discharged referrals with no activity are."""
     parents = {
         pid: (_parent_keys(local, pid, col), _parent_keys(extract, pid, col))
         for pid, col in {(p, c) for _, p, c in PARENTS.values()}
@@ -220,7 +267,7 @@ def compare_records(local: Mapping[str, pl.DataFrame], extract: Mapping[str, pl.
         lo, ex = local.get(t.id), extract.get(t.id)
         if (lo is None or lo.height == 0) and (ex is None or ex.height == 0):
             continue
-        found_rows += _table_rows(t, local, extract, parents)
+        found_rows += _table_rows(t, local, extract, parents, as_at, barren_after_days)
     if not found_rows:
         return RecordComparison((), pl.DataFrame(schema=_LINKS))
     rows = pl.concat(found_rows, how="vertical").lazy()
@@ -234,6 +281,7 @@ def compare_records(local: Mapping[str, pl.DataFrame], extract: Mapping[str, pl.
         pl.col("count").max(),
         pl.col("parent").first(),
         pl.col("fields").first(),
+        pl.col("detail").drop_nulls().first(),
     )
     found = _attach_team(rows, local, extract).collect()
     order = {tid: i for i, tid in enumerate(TABLES)}
@@ -251,7 +299,9 @@ def compare_records(local: Mapping[str, pl.DataFrame], extract: Mapping[str, pl.
         ids.append(eid)
         diffs.append(RecordDifference(
             exception_id=eid, table=r["table"], key=r["key"], record_class=cls, team=r["team"], fields=fields,
-            message=_message(cls, r["table"], r["side"], r["count"], r["parent"], fields), action=ACTIONS[cls],
+            message=_message(cls, r["table"], r["side"], r["count"], r["parent"], fields, r["detail"],
+                             barren_after_days),
+            action=BARREN_ACTIONS.get(r["detail"] or "", ACTIONS[cls]) if cls is RecordClass.BARREN else ACTIONS[cls],
         ))
     links = found.select(
         pl.Series("exception_id", ids, dtype=pl.String), "class", "table", "key", "side", "ServiceRequestId",

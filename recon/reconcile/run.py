@@ -16,7 +16,7 @@ from typing import Any
 
 import polars as pl
 
-from recon.config import ProviderSettings
+from recon.config import ProviderSettings, WaitsSettings
 from recon.errors import InputError, MissingInputError
 from recon.findings import Finding, Severity
 from recon.measures.engine import compute_measures
@@ -35,6 +35,7 @@ from recon.reconcile.model import (
     RecordDifference,
 )
 from recon.reconcile.records import compare_records
+from recon.snomed import SnomedRelease
 from recon.sources import Extract, file_sha256, load_extract
 from recon.sources.mapping import load_mapping
 from recon.validation import validate_tables
@@ -98,8 +99,9 @@ def _quality(extract: Extract, month: Month, settings: ProviderSettings) -> tupl
     return assess(extract, month, provider=settings.ods), None
 
 
-def _measures(extract: Extract, month: Month, settings: ProviderSettings) -> MeasuresResult:
-    return compute_measures(extract, month, settings)
+def _measures(extract: Extract, month: Month, settings: ProviderSettings,
+              snomed: SnomedRelease | None = None) -> MeasuresResult:
+    return compute_measures(extract, month, settings, snomed=snomed)
 
 
 def _inputs(role: str, extract: Extract) -> list[InputInfo]:
@@ -195,11 +197,14 @@ def run_reconcile(
     status: str | None = None,
     settings: ProviderSettings = ProviderSettings(),
     progress: Callable[[str], None] | None = None,
+    snomed: SnomedRelease | None = None,
+    waits: WaitsSettings = WaitsSettings(),
 ) -> ReconcileResult:
     """Reconcile one provider's month: local measures against the pre-deadline extract (record by
     record, each difference tied to the measures it moves) and against the published file.
 
-    ``progress`` (optional) is told the name of each step as it starts.
+    ``progress`` (optional) is told the name of each step as it starts. ``snomed`` is the SNOMED
+    CT release for the waits clock stops; ``waits`` the local waiting-list settings.
     """
     def step(name: str) -> None:
         if progress is not None:
@@ -236,14 +241,15 @@ def run_reconcile(
     if note:
         notes.append(note)
     step("measures")
-    local_m = _measures(local_ex, month, settings)
-    ext_m = _measures(ext, month, settings) if ext is not None else None
+    local_m = _measures(local_ex, month, settings, snomed)
+    ext_m = _measures(ext, month, settings, snomed) if ext is not None else None
 
     records: tuple[RecordDifference, ...] = ()
     explained: Explained | None = None
     if ext is not None and ext_m is not None:
         step("compare records")
-        rc = compare_records(local_ex.tables, ext.tables)
+        rc = compare_records(local_ex.tables, ext.tables, as_at=month.end,
+                             barren_after_days=waits.barren_after_days)
         explained = explain_records(local_m, ext_m, rc, month=month, local_tables=local_ex.tables,
                                     extract_tables=ext.tables)
         records = explained.records
@@ -267,6 +273,11 @@ def run_reconcile(
     if selection is not None:
         inputs += [InputInfo("published", f.name, f.size, file_sha256(f.path), rows=f.rows)
                    for f in selection.files]
+    from recon.waits_list import FAMILY_DETAIL, waiting_list
+
+    step("waiting list")
+    waiting = waiting_list(local_ex.tables, month, no_contact_days=waits.no_contact_days,
+                           family=local_m.details.get(FAMILY_DETAIL))
     return ReconcileResult(
         provider=provider,
         month=month,
@@ -282,6 +293,7 @@ def run_reconcile(
         published_status=None if selection is None else selection.status,
         notes=tuple(notes),
         data_quality=quality,
+        waiting=waiting,
     )
 
 

@@ -15,6 +15,7 @@ STYLE = {
     ComparisonStatus.DISCREPANCY: "bold red",
     ComparisonStatus.MISSING_LOCAL: "magenta",
     ComparisonStatus.MISSING_PUBLISHED: "dim",
+    ComparisonStatus.NOT_COMPARED: "bold magenta",
 }
 MAX_RECORDS = 30
 
@@ -92,7 +93,14 @@ def render_reconcile(result: ReconcileResult, console: Console) -> None:
     for note in result.notes:
         console.print(f"note: {note}", markup=False)
     n_disc = len(result.discrepancies)
-    if result.exit_code == 0:
+    skipped = len(result.not_compared)
+    if skipped:
+        console.print(Text(f"Not compared: {skipped} measure{'s' if skipped != 1 else ''} could not be compared with "
+                           f"the published file (no row for {result.provider}; see the notes)", style="bold magenta"))
+    if result.exit_code == 0 and skipped:
+        console.print(Text("Verdict: not compared with the published file; no discrepancy beyond tolerance in what "
+                           "was compared", style="bold magenta"))
+    elif result.exit_code == 0:
         console.print(Text("Verdict: consistent (no discrepancy beyond tolerance, no error-level finding)",
                            style="bold green"))
     else:

@@ -11,9 +11,11 @@ from __future__ import annotations
 import io
 import json
 import zipfile
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import polars as pl
 
 from recon.months import Month
@@ -28,6 +30,7 @@ from recon.sample.plant import (
     generated_quirks,
     plant_problems,
 )
+from recon.snomed import SnomedRelease
 from recon.tables import TABLES
 
 ZIP_TIME = (2024, 10, 1, 0, 0, 0)
@@ -76,7 +79,7 @@ def _write_zip(path: Path, members: dict[str, bytes]) -> None:
 
 
 def _published(extract: Tables, end_month: Month, provider: str, seed: int, manifest: Manifest,
-               local: Tables) -> dict[str, bytes]:
+               local: Tables, snomed: SnomedRelease | None = None) -> dict[str, bytes]:
     from recon.config import ProviderSettings
     from recon.measures.catalog import catalog
     from recon.measures.engine import compute_measures
@@ -84,11 +87,14 @@ def _published(extract: Tables, end_month: Month, provider: str, seed: int, mani
 
     settings = ProviderSettings(ods=provider)
     cat = catalog()
-    info = {d.id: MeasureInfo(d.name, d.is_percentage, d.period_months) for d in cat.measures
+    info = {d.id: MeasureInfo(d.name, d.is_percentage, d.period_months, d.kind.value) for d in cat.measures
             if not d.id.startswith("RECON_")}
     files: dict[str, bytes] = {}
-    this = compute_measures(extract, end_month, settings)
+    # NHS England's figures come with the SNOMED CT refsets (the sample's synthetic release); the
+    # local run of the demo and tests has none, so its clock-stop measures are "not computed".
+    this = compute_measures(extract, end_month, settings, snomed=snomed)
     here = compute_measures(local, end_month, settings)
+    plain = this if snomed is None else compute_measures(extract, end_month, settings)  # as reconcile sees it
     # Planted discrepancies: two counts and one percentage moved well beyond tolerance.
     overrides: dict[str, str] = {}
     planted: list[dict[str, Any]] = []
@@ -110,7 +116,8 @@ def _published(extract: Tables, end_month: Month, provider: str, seed: int, mani
              (("England", "71.428571"), (provider, "70.0"))]
     files[f"MHSDS Data_{end_month.start.strftime('%b')}Prf_{end_month.year}.csv"] = to_csv(rows)
     prev = end_month.shift(-1)
-    rows_prev = measure_rows(compute_measures(extract, prev, settings), info, provider=provider, seed=seed + 1)
+    rows_prev = measure_rows(compute_measures(extract, prev, settings, snomed=snomed), info, provider=provider,
+                             seed=seed + 1)
     files[f"MHSDS Data_{prev.start.strftime('%b')}Prf_{prev.year}.zip"] = _zip_bytes(
         {f"MHSDS Data_{prev.start.strftime('%b')}Prf_{prev.year}.csv": to_csv(rows_prev)})
 
@@ -127,9 +134,10 @@ def _published(extract: Tables, end_month: Month, provider: str, seed: int, mani
         "expected_status_rule": "measures.md 'Comparing with the published file' with rules/tolerances.toml "
                                 "as at generation; local = sample_data/mhsds, published = the provider row",
         "values": [
-            {"measure_id": mid, "local": here.value(mid), "extract": this.value(mid),
+            {"measure_id": mid, "local": here.value(mid), "extract": plain.value(mid),
              "published": published_rows.get(mid),
-             "expected_status": expected_status(here.get(mid), published_rows.get(mid), mid, info[mid].percentage),
+             "expected_status": expected_status(here.get(mid), published_rows.get(mid), mid, info[mid].percentage,
+                                                waits=_waits_facts(here, mid, info[mid].kind)),
              "cause": "planted" if mid in overrides else None}
             for mid in info
         ],
@@ -148,9 +156,48 @@ def _tolerance(measure_id: str, percentage: bool) -> tuple[float, float]:
     return t.absolute, t.relative
 
 
-def expected_status(local: Any, published: str | None, measure_id: str, percentage: bool) -> str:
-    """The comparison status measures.md prescribes, worked out independently of recon.reconcile."""
+def _waits_facts(result: Any, measure_id: str, kind: str) -> tuple[str, float | None, int | None] | None:
+    """(kind, stored value, suppression numerator) of a waits measure from the family's detail frame."""
+    frame = result.details.get("waits_measures")
+    if frame is None or frame.height == 0:
+        return None
+    row = frame.filter(pl.col("id") == measure_id)
+    if row.height == 0:
+        return None
+    return kind, row.item(0, "value"), row.item(0, "suppression_numerator")
 
+
+def _waits_status(local: Any, published: str, measure_id: str, percentage: bool,
+                  facts: tuple[str, float | None, int | None]) -> str:
+    """waits.md section 12 worked out independently: counts to 5; a proportion or percentile is *
+    on its suppression numerator below 5, else its float32 value rounded half up."""
+    kind, stored, supp = facts
+    value = local.value if kind == "count" else stored
+    if published == "":
+        return "missing_published"
+    if published == "*":
+        small = (value is None or value < 5) if kind == "count" else (value is None or supp is None or supp < 5)
+        return "consistent" if small else "discrepancy"
+    if value is None or (kind != "count" and (supp is None or supp < 5)):
+        return "discrepancy"
+    p = float(published)
+    shown = round5(float(value)) if kind == "count" else float(
+        Decimal(float(np.float32(value))).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    if shown == p:
+        return "consistent"
+    absolute, relative = _tolerance(measure_id, percentage)
+    d = abs(p - float(value))
+    return "within_tolerance" if d <= absolute or (relative > 0 and d <= relative / 100 * abs(p)) else "discrepancy"
+
+
+def expected_status(local: Any, published: str | None, measure_id: str, percentage: bool,
+                    waits: tuple[str, float | None, int | None] | None = None) -> str:
+    """The comparison status measures.md (waits.md for the waits family) prescribes, worked out
+    independently of recon.reconcile."""
+    if local is not None and local.reason is not None:
+        return "missing_local"  # not computed (e.g. clock stops without the SNOMED CT release)
+    if published is not None and waits is not None and local is not None:
+        return _waits_status(local, published, measure_id, percentage, waits)
     if published is None:
         return "missing_published"
     if local is None:
@@ -194,16 +241,23 @@ def build_bundle(
     local, manifest = planted_local(people=people, end_month=end_month, seed=seed, provider=provider)
     write_local(local, root / "mhsds")
     write_epr(local, root / "epr", load_mapping("riverside"))
+    from recon.sample.waits import write_snomed
+
+    write_snomed(root / "snomed")
     extract = derive_extract(local, end_month, manifest)
     _write_zip(root / "extract.zip", {f"{tid}.csv": _csv_bytes(extract[tid]) for tid in TABLES})
     for side, tables in (("local", local), ("extract", extract)):
-        for key in barren_referrals(tables):
+        for key in barren_referrals(tables, end_month.end):
             manifest.records.append({"class": "barren", "table": "MHS101Referral", "key": key, "side": side,
-                                     "columns": [], "note": "referral with no activity (waiting, or planted)"})
+                                     "columns": [], "note": "referral discharged without activity, or open over "
+                                                            "104 weeks with nothing recorded"})
     _merge_barren_sides(manifest)
     pub = root / "published"
     pub.mkdir(exist_ok=True)
-    for name, data in _published(extract, end_month, provider, seed, manifest, local).items():
+    from recon.snomed import load_snomed
+
+    release = load_snomed(root / "snomed")
+    for name, data in _published(extract, end_month, provider, seed, manifest, local, release).items():
         (pub / name).write_bytes(data)
     doc = {
         "generated": {
@@ -252,6 +306,7 @@ def readme(doc: dict[str, Any]) -> str:
         "| `extract.zip` | the pre-deadline MHSDS extract of the same month, differing from the local records as listed below |",
         "| `published/` | a synthetic published MHSMS file (Performance) for September and a zipped one for August, "
         "computed by recon's measures engine from `extract.zip`, with planted discrepancies |",
+        "| `snomed/` | a synthetic SNOMED CT RF2 release for `--snomed` (NOT real SNOMED CT content) |",
         "| `planted.json` | machine-readable list of everything below, for tests |",
         "",
         "## Planted data problems (local extract `mhsds/`, same in `epr/`)",
@@ -278,9 +333,25 @@ def readme(doc: dict[str, Any]) -> str:
     barren = [r for r in doc["records"] if r["class"] == "barren"]
     lines += [
         "",
-        f"Also {len(barren)} barren referrals (not rejected, no contact and no indirect activity: people still "
-        "waiting, the planted discharge-before-referral record and the extract-only referral); `planted.json` "
-        "lists them.",
+        f"Also {len(barren)} barren referrals (not rejected, no contact and no indirect activity, and either "
+        "discharged or open for more than 104 weeks with no assessment or care plan: the planted "
+        "discharge-before-referral record among them); children simply waiting are not barren, they are on the "
+        "pack's Waiting list. `planted.json` lists them.",
+        "",
+        "## Waits (issue 12)",
+        "",
+        "The waits inputs are there: residence (`LADistrictAuth`: mostly England, some blank, a few Welsh, who "
+        "fall outside the national waiting-time cohorts), other teams a referral was passed to (MHS102: a third "
+        "of the single point of access referrals go on to CAMHS), care activities with SNOMED CT procedures "
+        "(MHS202, `IndActProcedure`; MHS607 scores carry the `CareActId` of their activity), care plans and "
+        "agreements (MHS008/MHS009). Waiting problems to find on the pack's Waiting list: eight children "
+        "referred 200 to 900 days before the month end and never seen (six over 52 weeks; the two over 104 weeks, "
+        "with nothing recorded at all, are also barren records, REC010), and children seen once and not again "
+        "for months while still waiting. The planted waits input problems (VAL036, VAL037, VAL039) are in the "
+        "table above.",
+        "",
+        "`snomed/` is a tiny RF2 release in the shape `--snomed` reads. IT IS NOT REAL SNOMED CT CONTENT: the "
+        "concept ids are made up (namespace 9990001), only the four MHSDS refset ids are real.",
         "",
         "## Published file",
         "",
@@ -313,6 +384,7 @@ def _merge_barren_sides(manifest: Manifest) -> None:
         sides.setdefault(r["key"], set()).add(r["side"])
     merged = [{"class": "barren", "table": "MHS101Referral", "key": k,
                "side": "both" if len(s) == 2 else next(iter(s)), "columns": [],
-               "note": "referral, not rejected, with no care contact or indirect activity"}
+               "note": "referral, not rejected, with no care contact or indirect activity: discharged, or open "
+                       "over 104 weeks with no assessment or care plan either"}
               for k, s in sorted(sides.items())]
     manifest.records[:] = others + merged

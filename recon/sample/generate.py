@@ -336,6 +336,9 @@ def build_tables(
         "MHS501HospProvSpell": spells,
         "MHS902ServiceTeamDetails": teams,
     }
+    from recon.sample.waits import waits_tables
+
+    frames = waits_tables(frames, end_month, seed)  # its own random stream: the tables above keep their bytes
     # Every canonical table and column: a table or optional column the generator does not make
     # is written empty (header only) or blank, as a provider's extract without it would be.
     return {tid: frames[tid].select(pl.col(c.name).cast(c.kind.dtype) if c.name in frames[tid].columns

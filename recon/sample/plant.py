@@ -166,6 +166,28 @@ def plant_problems(tables: Tables, month: Month, manifest: Manifest) -> Tables:
     manifest.problem("MHS90212", "national_blank", "MHS902ServiceTeamDetails", new_team, "ServTeamIntAgeGroup",
                      "new team without ServTeamIntAgeGroup: SDCS rejects the record (predicted by recon validate)")
 
+    # 8. Waits inputs (waits.md section 2): an other-team row closed before its referral was
+    #    received, a care plan updated before it was created, a procedure keyed as words.
+    other, plans, acts = t["MHS102OtherServiceType"], t["MHS008CarePlanType"], t["MHS202CareActivity"]
+    if other.height and plans.height and acts.height:
+        received = ref.select("ServiceRequestId", "ReferralRequestReceivedDate")
+        row = other.join(received, on="ServiceRequestId").sort("ServiceRequestId").row(0, named=True)
+        key = f"{row['ServiceRequestId']}|{row['UniqOtherCareProfTeamLocalID']}"
+        other = _replace(other, key_expr(TABLES["MHS102OtherServiceType"]) == key,
+                         ReferClosureDate=row["ReferralRequestReceivedDate"] - dt.timedelta(days=3))
+        manifest.problem("VAL036", "team_closed_before_referral", "MHS102OtherServiceType", key, "ReferClosureDate",
+                         "other team's row closed three days before the referral was received")
+        plan = plans.filter(pl.col("CarePlanCreatDate").is_not_null()).sort("CarePlanID").row(0, named=True)
+        plans = _replace(plans, pl.col("CarePlanID") == plan["CarePlanID"],
+                         CarePlanLastUpdateDate=plan["CarePlanCreatDate"] - dt.timedelta(days=10))
+        manifest.problem("VAL037", "plan_updated_before_created", "MHS008CarePlanType", plan["CarePlanID"],
+                         "CarePlanLastUpdateDate", "care plan last updated ten days before it was created")
+        act = acts.sort("CareActId").item(0, "CareActId")
+        acts = _replace(acts, pl.col("CareActId") == act, Procedure="CBT session")
+        manifest.problem("VAL039", "procedure_as_text", "MHS202CareActivity", act, "Procedure",
+                         "procedure keyed as words ('CBT session'), not a SNOMED CT concept id")
+        t.update({"MHS102OtherServiceType": other, "MHS008CarePlanType": plans, "MHS202CareActivity": acts})
+
     t.update({"MHS001MPI": mpi, "MHS101Referral": ref, "MHS201CareContact": cc,
               "MHS606CodedScoreAssessmentRefer": a606, "MHS607CodedScoreAssessmentAct": a607,
               "MHS902ServiceTeamDetails": teams})
@@ -265,11 +287,18 @@ def derive_extract(local: Tables, month: Month, manifest: Manifest) -> Tables:
     return t
 
 
-def barren_referrals(tables: Tables) -> list[str]:
-    """Referrals, not rejected, with no care contact and no indirect activity (waiting lists)."""
+def barren_referrals(tables: Tables, as_at: dt.date, after_days: int = 728) -> list[str]:
+    """Referrals, not rejected, with no care contact and no indirect activity, that are discharged,
+    or open since more than ``after_days`` before ``as_at`` with no referral-level assessment and
+    no care plan of the person (a child simply waiting is not barren)."""
     active = pl.concat([tables["MHS201CareContact"].select("ServiceRequestId"),
                         tables["MHS204IndirectActivity"].select("ServiceRequestId")])
-    return sorted(
-        tables["MHS101Referral"].filter(pl.col("ReferRejectionDate").is_null())
-        .join(active, on="ServiceRequestId", how="anti").get_column("ServiceRequestId").to_list()
-    )
+    quiet = tables["MHS101Referral"].filter(pl.col("ReferRejectionDate").is_null()).join(
+        active, on="ServiceRequestId", how="anti")
+    old = as_at - dt.timedelta(days=after_days)
+    stale = (quiet.filter(pl.col("ServDischDate").is_null() & (pl.col("ReferralRequestReceivedDate") < old))
+             .join(tables["MHS606CodedScoreAssessmentRefer"].select("ServiceRequestId"), on="ServiceRequestId",
+                   how="anti")
+             .join(tables["MHS008CarePlanType"].select("LocalPatientId"), on="LocalPatientId", how="anti"))
+    closed = quiet.filter(pl.col("ServDischDate").is_not_null())
+    return sorted({*closed.get_column("ServiceRequestId").to_list(), *stale.get_column("ServiceRequestId").to_list()})

@@ -35,6 +35,21 @@ class MeasureInfo:
     name: str
     percentage: bool
     period_months: int
+    kind: str = "count"  # count | percentage | percentile (the catalogue's)
+
+
+def waits_text(v: MeasureValue, kind: str, stored: float | None, suppression: int | None) -> str:
+    """A waits value as the 4WW file prints it below England (waits.md section 1): counts to 5,
+    proportions and percentiles '*' on a suppression numerator below 5, else their float32 value
+    rounded half up; a measure not computed (no SNOMED CT release) is blank."""
+    from recon.reconcile.compare import published_form
+
+    if v.reason is not None:
+        return ""
+    value = stored if stored is not None else v.value
+    text = published_form(value, "percentile" if kind == "percentile" else "percentage" if kind == "percentage"
+                          else "count", suppression)
+    return text if text is not None else "*"
 
 
 def suppressed(v: MeasureValue, percentage: bool) -> str:
@@ -62,8 +77,11 @@ def measure_rows(
     overrides: dict[str, str] | None = None,
 ) -> list[tuple[str, ...]]:
     """England, provider and one other provider's rows for every national measure of ``result``."""
+    from recon.reconcile.compare import waits_publications
+
     rng = np.random.default_rng(seed)
     month = result.month
+    waits = waits_publications(result)
     overrides = overrides or {}
     rows: list[tuple[str, ...]] = []
     national = [v for v in result.provider_level if v.id in info]
@@ -71,7 +89,8 @@ def measure_rows(
     for level in ("England", provider, OTHER_PROVIDER[0]):
         for v in national:
             mi = info[v.id]
-            start = month.shift(-(mi.period_months - 1)).start
+            w = waits.get(v.id)
+            start = w.period_start if w is not None and w.period_start else month.shift(-(mi.period_months - 1)).start
             if level == "England":
                 breakdown, code, desc = "England", "England", "England"
                 if mi.percentage:
@@ -82,7 +101,9 @@ def measure_rows(
                     text = str(int(v.value or 0) * scale + int(rng.integers(0, 200)))
             elif level == provider:
                 breakdown, code, desc = "Provider", provider, PROVIDER_NAME
-                text = overrides.get(v.id, suppressed(v, mi.percentage))
+                w = waits.get(v.id)
+                text = overrides.get(v.id, suppressed(v, mi.percentage) if w is None else
+                                     waits_text(v, mi.kind, w.value, w.suppression))
             else:
                 breakdown, code, desc = "Provider", OTHER_PROVIDER[0], OTHER_PROVIDER[1]
                 factor = float(rng.uniform(0.4, 1.6))
@@ -92,7 +113,9 @@ def measure_rows(
                     None if v.numerator is None else round(v.numerator * factor),
                     v.denominator,
                 )
-                text = suppressed(other, mi.percentage)
+                w = waits.get(v.id)
+                text = suppressed(other, mi.percentage) if w is None else waits_text(
+                    other, mi.kind, w.value, None if w.suppression is None else round(w.suppression * factor))
             rows.append((_day(start), _day(month.end), "Performance", breakdown, code, desc, "NONE", "NONE",
                          v.id, mi.name, text))
     return rows

@@ -231,12 +231,13 @@ def _load_mhsds(source: _Source) -> Extract:
         raw = source.read(member, table)
         shown = source.display(member)
         _check_rows(raw, table, shown)
-        frame, fs = to_canonical(raw.frame, table, file=shown)
+        frame, fs = to_canonical(_activity_only(raw.frame, table), table, file=shown)
         tables[table.id] = frame
         findings += fs
         findings += _encoding_finding(raw, table, shown)
         files.append(_source_file(source, member, table, frame, raw))
-    return Extract(source.path, "mhsds", MappingProxyType(tables), tuple(files), tuple(findings))
+    return Extract(source.path, "mhsds", MappingProxyType(link_activity_scores(tables)), tuple(files),
+                   tuple(findings))
 
 
 def _load_mapped(source: _Source, m: Mapping) -> Extract:
@@ -268,11 +269,44 @@ def _load_mapped(source: _Source, m: Mapping) -> Extract:
         raw = cache[(name, tm.sheet)]
         _check_rows(raw, table, shown)
         mapped, fs1 = m.apply(raw.frame, tm, shown)
-        frame, fs2 = to_canonical(mapped, table, file=shown, date_formats=dict(tm.date_formats))
+        frame, fs2 = to_canonical(_activity_only(mapped, table), table, file=shown,
+                                  date_formats=dict(tm.date_formats))
         tables[table.id] = frame
         findings += fs1 + fs2 + _encoding_finding(raw, table, shown)
         files.append(_source_file(source, name, table, frame, raw))
-    return Extract(source.path, m.name, MappingProxyType(tables), tuple(files), tuple(findings))
+    return Extract(source.path, m.name, MappingProxyType(link_activity_scores(tables)), tuple(files),
+                   tuple(findings))
+
+
+A607, A202 = "MHS607CodedScoreAssessmentAct", "MHS202CareActivity"
+
+
+def _activity_only(frame: pl.DataFrame, table: Table) -> pl.DataFrame:
+    """A v6 MHS607 may name its care activity (CareActId) and not its contact: the contact is then
+    resolved through MHS202 after loading (:func:`link_activity_scores`), so the column is added
+    blank here instead of stopping the run for a missing required column."""
+    if table.id == A607 and "CareActId" in frame.columns and "CareContactId" not in frame.columns:
+        return frame.with_columns(pl.lit(None, dtype=pl.String).alias("CareContactId"))
+    return frame
+
+
+def link_activity_scores(tables: dict[str, pl.DataFrame]) -> dict[str, pl.DataFrame]:
+    """Fill a blank MHS607 CareContactId from the MHS202 row of its CareActId (mhsds.md section 2).
+
+    A score given by contact keeps its contact; one given by activity only gets the activity's
+    contact; one whose activity is not in MHS202 stays blank (validation names it: VAL001 and
+    VAL032). A contact that disagrees with its activity's is kept as given (VAL033).
+    """
+    scores, acts = tables.get(A607), tables.get(A202)
+    if scores is None or acts is None or scores.height == 0 or acts.height == 0:
+        return tables
+    if not scores.get_column("CareContactId").is_null().any():
+        return tables
+    by_act = acts.filter(pl.col("CareActId").is_not_null()).unique("CareActId", keep="first").select(
+        "CareActId", pl.col("CareContactId").alias("__via"))
+    linked = scores.join(by_act, on="CareActId", how="left", maintain_order="left").with_columns(
+        pl.coalesce("CareContactId", "__via").alias("CareContactId")).select(scores.columns)
+    return {**tables, A607: linked}
 
 
 def _check_rows(raw: RawTable, table: Table, shown: str) -> None:

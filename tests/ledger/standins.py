@@ -34,7 +34,7 @@ def write_epr(folder: Path, *, provider: str = "RXX", values: dict[str, float] |
 
 def fake_run_reconcile(month: Month, epr: Path, *, extract: Path | None = None, published: Path | None = None,
                        mapping: str | None = None, status: str | None = None, settings: Any = None,
-                       progress: Any = None) -> ReconcileResult:
+                       progress: Any = None, snomed: Any = None, waits: Any = None) -> ReconcileResult:
     if progress is not None:
         progress("load")  # as the real one reports its steps
     spec = json.loads((Path(epr) / "standin.json").read_text(encoding="utf-8"))

@@ -72,13 +72,16 @@ def test_duplicate_key_on_one_side_only(tmp_path):
 
 def test_orphan_contact_and_barren_referral(tmp_path):
     def change(t):
-        # R2 lost its contacts in the extract (barren there); a contact points at a referral it lacks
+        # R2 lost its contacts in the extract and is discharged there (barren); a contact points at
+        # a referral the extract lacks
         t["MHS201CareContact"] = [r for r in t["MHS201CareContact"] if r["ServiceRequestId"] != "R2"]
         t["MHS201CareContact"].append(_contact("C9", "R9", "2024-09-14"))
+        t["MHS101Referral"][1]["ServDischDate"] = "2024-09-25"
 
     rc = run(tmp_path, change)
     assert classes(rc) == [
         ("barren", "MHS101Referral", "R2"),
+        ("field_differs", "MHS101Referral", "R2"),
         ("missing_in_extract", "MHS201CareContact", "C3"),
         ("missing_in_extract", "MHS201CareContact", "C4"),
         ("missing_locally", "MHS201CareContact", "C9"),
@@ -88,6 +91,58 @@ def test_orphan_contact_and_barren_referral(tmp_path):
     assert "MHS101Referral record is missing from the pre-deadline extract" in orphan.message
     barren = next(d for d in rc.differences if d.record_class is RC.BARREN)
     assert barren.team == "T2" and "pre-deadline extract" in barren.message
+    assert "discharged with no care contact" in barren.message and "before discharge" in barren.action
+
+
+def _quiet_r2(t, received: str) -> None:
+    """R2 open, received on ``received``, with no contact (a child waiting)."""
+    t["MHS201CareContact"] = [r for r in t["MHS201CareContact"] if r["ServiceRequestId"] != "R2"]
+    t["MHS101Referral"][1]["ReferralRequestReceivedDate"] = received
+
+
+def barren_keys(tmp_path, received: str, extra=None, days: int = 728) -> list[str]:
+    import datetime as dt
+
+    local = base()
+    _quiet_r2(local, received)
+    if extra is not None:
+        extra(local)
+    lo = load_extract(write_extract(tmp_path / f"l{received}{days}", local))
+    rc = compare_records(lo.tables, lo.tables, as_at=dt.date(2024, 9, 30), barren_after_days=days)
+    return [d.key for d in rc.differences if d.record_class is RC.BARREN]
+
+
+def test_a_child_waiting_is_not_barren_until_the_configured_age(tmp_path):
+    # 2024-09-30 - 728 days = 2022-10-03: received that day is not older than 728 days
+    assert barren_keys(tmp_path, "2024-09-03") == []
+    assert barren_keys(tmp_path, "2022-10-03") == []
+    assert barren_keys(tmp_path, "2022-10-02") == ["R2"]
+    assert barren_keys(tmp_path, "2024-09-03", days=20) == ["R2"]
+
+
+def test_a_waits_event_keeps_a_long_open_referral_from_being_barren(tmp_path):
+    def assessed(t):
+        t["MHS606CodedScoreAssessmentRefer"] = [{"ServiceRequestId": "R2", "CodedAssToolType": "860591000000104",
+                                                 "AssToolCompTimestamp": "2023-01-05 10:00:00", "PersScore": "50"}]
+
+    def planned(t):
+        t["MHS008CarePlanType"] = [{"CarePlanID": "CP1", "LocalPatientId": "P2", "CarePlanCreatDate": "2023-01-05",
+                                    "CarePlanLastUpdateDate": "2023-01-05"}]
+
+    assert barren_keys(tmp_path, "2022-01-01", assessed) == []
+    assert barren_keys(tmp_path, "2022-01-02", planned) == []
+    rc_open = barren_keys(tmp_path, "2022-01-03")
+    assert rc_open == ["R2"]
+
+
+def test_long_open_barren_referral_says_why_and_what_to_do(tmp_path):
+    import datetime as dt
+
+    local = base()
+    _quiet_r2(local, "2021-05-01")
+    lo = load_extract(write_extract(tmp_path / "x", local))
+    [d] = [d for d in compare_records(lo.tables, lo.tables, as_at=dt.date(2024, 9, 30)).differences]
+    assert "open for more than 728 days" in d.message and "book a first contact" in d.action
 
 
 def test_structural_problem_in_both_sources_is_reported_once_naming_both(tmp_path):

@@ -71,7 +71,7 @@ def test_exit_1_on_a_discrepancy_and_records_in_json(dirs):
     assert comps["MHS95"]["extract"] == 2 and comps["MHS95"]["local"] == 3
     recs = {(r["table"], r["key"], r["class"]) for r in out["records"]}
     assert ("MHS201CareContact", "C5", "missing_in_extract") in recs
-    assert ("MHS101Referral", "R3", "barren") in recs
+    assert ("MHS101Referral", "R3", "barren") not in recs  # open since August: a child waiting, not barren
     assert {"reconcile"} <= {e["source"] for e in out["exceptions"]}
     # the console view says the same
     res = invoke("--epr", local, "--extract", extract, "--published", pub)
@@ -186,3 +186,17 @@ def test_exceptions_from_findings_records_and_unpaired_outcomes():
     assert out[0].action.startswith("Record a second score")
     assert len({x.exception_id for x in out}) == 2
     assert outcome_exceptions(MeasuresResult("RXX", Month(2024, 9), ())) == []
+
+
+def test_published_file_without_the_provider_is_not_compared_never_consistent(dirs):
+    tmp, local = dirs
+    pub = published(tmp / "pub.csv", [("MHS32", "20"), ("MHS29", "5")])
+    pub.write_text(pub.read_text().replace(",RXX,", ",R1A,"))
+    res = invoke("--epr", local, "--published", pub, "--json")
+    out = json.loads(res.stdout)
+    assert {c["status"] for c in out["comparisons"]} == {"not_compared"}
+    assert "consistent" not in out["summary"]["comparisons"]
+    assert any("provider RXX has no rows in" in n and "pub.csv" in n and "not compared" in n for n in out["notes"])
+    res = invoke("--epr", local, "--published", pub)
+    assert "Verdict: consistent" not in res.stdout and "not compared" in res.stdout.lower()
+    assert "0 discrepanc" not in res.stdout

@@ -100,6 +100,18 @@ def level_key(level: str | None) -> tuple[int, str]:
     return (int(m.group(1)) if m else 10**6, level or "")
 
 
+def sheet_title(prefix: str, name: str, used: set[str]) -> str:
+    """A valid worksheet title ``prefix + name`` (31 characters, no []:*?/\\'), unique among ``used``
+    (case-insensitively; the title is added to it)."""
+    base = (prefix + re.sub(r"[\[\]:*?/\\']", "_", name))[:31]
+    title, i = base, 2
+    while title.lower() in used:
+        suffix = f" ({i})"
+        title, i = base[: 31 - len(suffix)] + suffix, i + 1
+    used.add(title.lower())
+    return title
+
+
 def team_name(team: str | None) -> str:
     return team if team else NO_TEAM
 
@@ -123,6 +135,12 @@ def verdict(result: ReconcileResult, split_by_team: bool = False) -> Verdict:
             "Discrepancies to explain", "status_warn",
             f"{discrepancies} measure(s) differ beyond tolerance: explain each one (Summary sheet) "
             "before signing off.",
+        )
+    if result.not_compared:
+        return Verdict(
+            "Not compared with the published file", "status_warn",
+            f"The published file has no row for {result.provider}, so {len(result.not_compared)} measure(s) were "
+            "not compared (see the notes on the Cover): check the ODS code and the file before signing off.",
         )
     return Verdict(
         "Fit to submit", "status_good",

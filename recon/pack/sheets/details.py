@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -12,18 +11,21 @@ import polars as pl
 from recon.pack.layout import Sheet, Styled
 from recon.pack.model import PEOPLE_LISTS, PackOptions
 from recon.pack.privacy import IDENTIFYING_COLUMNS, NHS_NUMBER_COLUMNS
-from recon.pack.sheets.common import fit_widths, get_col, num, text
+from recon.pack.sheets.common import fit_widths, get_col, num, sheet_title, text
 from recon.reconcile.model import ReconcileResult
 
 
 def _details_title(name: str, used: set[str]) -> str:
-    base = ("Detail " + re.sub(r"[\[\]:*?/\\']", "_", name))[:31]
-    title, i = base, 2
-    while title.lower() in used:
-        suffix = f" ({i})"
-        title, i = base[: 31 - len(suffix)] + suffix, i + 1
-    used.add(title.lower())
-    return title
+    return sheet_title("Detail ", name, used)
+
+
+def _flat(frame: pl.DataFrame) -> pl.DataFrame:
+    """List columns (a spell's referrals, say) as comma-separated text: a cell holds one value."""
+    lists = [c for c, t in frame.schema.items() if isinstance(t, pl.List | pl.Array)]
+    if not lists:
+        return frame
+    return frame.with_columns(
+        pl.col(c).cast(pl.List(pl.String)).list.join(", ") for c in lists)
 
 
 def _flat(frame: pl.DataFrame) -> pl.DataFrame:
@@ -39,6 +41,7 @@ def _flat(frame: pl.DataFrame) -> pl.DataFrame:
 
 def _private_frame(frame: pl.DataFrame, identifiable: bool) -> pl.DataFrame:
     """Mask NHS numbers and drop other identifying columns unless the pack is identifiable."""
+    frame = _flat(frame)
     if identifiable:
         return frame
     exprs: list[pl.Expr] = []

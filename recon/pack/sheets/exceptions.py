@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator, Sequence
 from typing import Any
 
 from recon.findings import Severity
 from recon.pack.layout import AMBER, RED, Rule, Sheet, Styled
 from recon.pack.model import PackOptions
-from recon.pack.sheets.common import SEVERITY_RANK, fit_widths, team_name, text
+from recon.pack.sheets.common import SEVERITY_RANK, fit_widths, sheet_title, team_name, text
 from recon.reconcile.model import ExceptionRecord, ReconcileResult
 
 EXCEPTION_HEADER = (
@@ -30,18 +29,8 @@ def sorted_exceptions(exceptions: Sequence[ExceptionRecord]) -> list[ExceptionRe
 
 def team_sheet_names(exceptions: Sequence[ExceptionRecord]) -> dict[str, str]:
     """One valid, unique worksheet title per team ("Fix TEAM")."""
-    names: dict[str, str] = {}
     used: set[str] = set()
-    for team in sorted({team_name(e.team) for e in exceptions}):
-        base = "Fix " + re.sub(r"[\[\]:*?/\\']", "_", team)
-        base = base[:31]
-        name, i = base, 2
-        while name.lower() in used:
-            suffix = f" ({i})"
-            name, i = base[: 31 - len(suffix)] + suffix, i + 1
-        used.add(name.lower())
-        names[team] = name
-    return names
+    return {team: sheet_title("Fix ", team, used) for team in sorted({team_name(e.team) for e in exceptions})}
 
 
 def _exception_values(e: ExceptionRecord, identifiable: bool) -> list[Any]:

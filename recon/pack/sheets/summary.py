@@ -19,6 +19,7 @@ STATUS_TEXT = {
     ComparisonStatus.DISCREPANCY: "Discrepancy",
     ComparisonStatus.MISSING_LOCAL: "Missing locally",
     ComparisonStatus.MISSING_PUBLISHED: "Not published",
+    ComparisonStatus.NOT_COMPARED: "Not compared",
 }
 
 

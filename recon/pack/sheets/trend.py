@@ -46,21 +46,17 @@ def _trend_series(trend: pl.DataFrame) -> dict[str, list[tuple[str, float, str]]
     return {m: rows[-TREND_MONTHS:] for m, rows in out.items()}
 
 
-def trend_sheet(result: ReconcileResult, opts: PackOptions, cat: Catalog) -> Sheet:
-    """One block per measure: the catalogue's ``trend`` positions first, then the rest by id."""
-    g = Grid()
-    g.add(Styled("Trend: the last 12 months with statistical process control (Making Data Count)", "title"))
-    g.add(Styled("Grey: the monthly value. Black: the mean. Dashed: process limits (mean ± 2.66 × mean moving "
-                 "range). Purple: special cause.", "subtitle"))
-    g.add(Styled("Special cause: outside the limits; 7 in a row above or below the mean; 7 rising or falling; "
-                 "2 of 3 beyond 2 sigma. Under 12 months: provisional.", "subtitle"))
-    g.blank()
-    series = _trend_series(result.trend) if result.trend is not None else {}
-    order = {m.id: m.trend for m in cat.measures if m.trend is not None}
+def trend_series(result: ReconcileResult) -> dict[str, list[tuple[str, float, str]]]:
+    """The last 12 months of every measure in the run's trend frame (best source per month)."""
+    return _trend_series(result.trend) if result.trend is not None else {}
+
+
+def trend_blocks(g: Grid, result: ReconcileResult, series: dict[str, list[tuple[str, float, str]]],
+                 order: dict[str, int]) -> list[ChartSpec]:
+    """One block per measure of ``series`` (by ``order``, then the rest by id): its months with
+    mean, limits and special causes, and a line chart beside them (the Trend and Waits summary sheets)."""
     names = measure_names(result)
     charts: list[ChartSpec] = []
-    if not series:
-        g.add(Styled("No trend data in this run (no ledger history and no published months).", "note"))
     after = max(order.values(), default=0) + 1
     for m in sorted(series, key=lambda k: (order.get(k, after), k)):
         points = series[m]
@@ -94,6 +90,23 @@ def trend_sheet(result: ReconcileResult, opts: PackOptions, cat: Catalog) -> She
             y_title=m, width_cm=19, height_cm=8.5, y_format="0.0" if pct else "#,##0", rotate_labels=True,
         ))
         g.pad_to(start + TREND_BLOCK_ROWS)
+    return charts
+
+
+def trend_sheet(result: ReconcileResult, opts: PackOptions, cat: Catalog) -> Sheet:
+    """One block per measure: the catalogue's ``trend`` positions first, then the rest by id."""
+    g = Grid()
+    g.add(Styled("Trend: the last 12 months with statistical process control (Making Data Count)", "title"))
+    g.add(Styled("Grey: the monthly value. Black: the mean. Dashed: process limits (mean ± 2.66 × mean moving "
+                 "range). Purple: special cause.", "subtitle"))
+    g.add(Styled("Special cause: outside the limits; 7 in a row above or below the mean; 7 rising or falling; "
+                 "2 of 3 beyond 2 sigma. Under 12 months: provisional.", "subtitle"))
+    g.blank()
+    series = trend_series(result)
+    order = {m.id: m.trend for m in cat.measures if m.trend is not None}
+    if not series:
+        g.add(Styled("No trend data in this run (no ledger history and no published months).", "note"))
+    charts = trend_blocks(g, result, series, order)
     return Sheet(
         "Trend", g.rows, widths={1: 10, 2: 11, 3: 11, 4: 11, 5: 11, 6: 11, 7: 36, 8: 10},
         charts=charts,
