@@ -27,7 +27,7 @@ def spell_referrals(spells: pl.LazyFrame, cohort_refs: pl.LazyFrame) -> pl.LazyF
 
 
 def with_status(spells: pl.LazyFrame, cohort_refs: pl.LazyFrame, month: Month, regime: Regime) -> pl.LazyFrame:
-    """Spells with Referrals (list), Open (null, 0, 1) and the open, closed and started flags."""
+    """Spells with Referrals (their ids, ", "-separated text), Open (null, 0, 1) and the open, closed and started flags."""
     m_end = pl.lit(month.end)
     x = pl.col("End") + pl.duration(days=5) if regime.open_uses_end_plus_5 else pl.col("End")
     referral_open = (pl.col("L") == index(month)) & (pl.col("DischM").is_null() | (days(x, m_end) <= 5))
@@ -35,7 +35,7 @@ def with_status(spells: pl.LazyFrame, cohort_refs: pl.LazyFrame, month: Month, r
         spell_referrals(spells, cohort_refs)
         .group_by(SPELL)
         .agg(
-            pl.col("ServiceRequestId").sort().alias("Referrals"),
+            pl.col("ServiceRequestId").sort().str.join(", ").alias("Referrals"),
             referral_open.any().cast(pl.Int8).alias("Open"),
         )
     )

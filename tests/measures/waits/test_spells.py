@@ -38,7 +38,7 @@ def test_a_gap_of_five_days_joins_six_splits() -> None:
 def test_gap_through_the_whole_computation() -> None:
     run = Run("2024-08", people=[person("P", "2012-01-01")],
               referrals=[referral("A", "P", "2024-06-03", "2024-07-01"), referral("B", "P", "2024-07-06")])
-    assert run.spell()["Start"] == d("2024-06-03") and run.spell()["Referrals"] == ["A", "B"]
+    assert run.spell()["Start"] == d("2024-06-03") and run.spell()["Referrals"] == "A, B"
     split = Run("2024-08", people=[person("P", "2012-01-01")],
                 referrals=[referral("A", "P", "2024-06-03", "2024-07-01"), referral("B", "P", "2024-07-07")])
     assert split.spells["End"].to_list() == [d("2024-07-01"), d("2024-08-31")]
