@@ -1,0 +1,152 @@
+"""Ledger schema: versioned with ``PRAGMA user_version``, migrated in code, one transaction per step.
+
+A file that is not a SQLite database is refused before SQLite ever writes to it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from recon.errors import LedgerError
+
+SCHEMA_VERSION = 3
+_SQLITE_MAGIC = b"SQLite format 3\x00"
+
+# Each entry migrates from version i to i + 1, in one transaction. Never edit a released entry.
+MIGRATIONS: tuple[tuple[str, ...], ...] = (
+    # 0 -> 1: runs, their inputs, figures and exceptions
+    (
+        """CREATE TABLE runs (
+            run_id TEXT PRIMARY KEY,
+            command TEXT NOT NULL,
+            provider TEXT,
+            month TEXT NOT NULL,
+            started TEXT NOT NULL,
+            finished TEXT NOT NULL,
+            exit_code INTEGER NOT NULL,
+            recon_version TEXT NOT NULL,
+            rules_version TEXT NOT NULL,
+            user TEXT
+        )""",
+        """CREATE TABLE run_inputs (
+            run_id TEXT NOT NULL REFERENCES runs(run_id),
+            role TEXT NOT NULL,
+            root TEXT NOT NULL,
+            path TEXT NOT NULL,
+            size INTEGER,
+            sha256 TEXT NOT NULL
+        )""",
+        """CREATE TABLE measure_values (
+            run_id TEXT NOT NULL REFERENCES runs(run_id),
+            measure_id TEXT NOT NULL,
+            source TEXT NOT NULL,
+            breakdown TEXT,
+            level TEXT,
+            value REAL,
+            numerator INTEGER,
+            denominator INTEGER
+        )""",
+        """CREATE TABLE exceptions (
+            run_id TEXT NOT NULL REFERENCES runs(run_id),
+            exception_id TEXT NOT NULL,
+            source TEXT,
+            severity TEXT,
+            team TEXT,
+            table_name TEXT,
+            record_key TEXT,
+            problem TEXT,
+            status TEXT NOT NULL
+        )""",
+        "CREATE INDEX runs_provider_month ON runs(provider, month)",
+        "CREATE INDEX run_inputs_run ON run_inputs(run_id)",
+        "CREATE INDEX measure_values_run ON measure_values(run_id)",
+        "CREATE INDEX exceptions_run ON exceptions(run_id)",
+    ),
+    # 1 -> 2: packs bound to runs, exception status history, hash-chained sign-offs (append-only)
+    (
+        "ALTER TABLE runs ADD COLUMN pack_path TEXT",
+        "ALTER TABLE runs ADD COLUMN pack_sha256 TEXT",
+        "CREATE INDEX runs_pack ON runs(pack_sha256)",
+        "CREATE INDEX exceptions_id ON exceptions(exception_id)",
+        """CREATE TABLE exception_events (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            exception_id TEXT NOT NULL,
+            provider TEXT,
+            status TEXT NOT NULL CHECK (status IN ('new', 'recurring', 'accepted')),
+            reason TEXT,
+            by TEXT NOT NULL,
+            at TEXT NOT NULL,
+            run_id TEXT
+        )""",
+        "CREATE INDEX exception_events_id ON exception_events(exception_id)",
+        """CREATE TABLE signoffs (
+            seq INTEGER PRIMARY KEY,
+            signoff_id TEXT NOT NULL UNIQUE,
+            at TEXT NOT NULL,
+            provider TEXT,
+            month TEXT,
+            run_id TEXT,
+            pack_path TEXT NOT NULL,
+            pack_sha256 TEXT NOT NULL,
+            inputs TEXT NOT NULL,
+            decision TEXT NOT NULL CHECK (decision IN ('approve', 'caveats', 'reject')),
+            name TEXT NOT NULL,
+            role TEXT NOT NULL,
+            caveats TEXT NOT NULL,
+            os_user TEXT,
+            prev_hash TEXT NOT NULL,
+            hash TEXT NOT NULL UNIQUE
+        )""",
+        *(
+            f"""CREATE TRIGGER {table}_no_{op.lower()} BEFORE {op} ON {table}
+                BEGIN SELECT RAISE(ABORT, '{table} are append-only'); END"""
+            for table in ("signoffs", "exception_events")
+            for op in ("UPDATE", "DELETE")
+        ),
+    ),
+    # 2 -> 3: the pack's content fingerprint, so a pack whose Sign-off sheet was filled in
+    # (new file bytes, same figures) is still known as the pack this run wrote
+    (
+        "ALTER TABLE runs ADD COLUMN pack_fingerprint TEXT",
+        "CREATE INDEX runs_pack_fingerprint ON runs(pack_fingerprint)",
+    ),
+)
+APPEND_ONLY_TRIGGERS = frozenset(
+    f"{t}_no_{op}" for t in ("signoffs", "exception_events") for op in ("update", "delete")
+)
+
+
+
+
+def check_header(path: Path) -> None:
+    """Refuse, without writing, any file that is not a SQLite database."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(16)
+    except OSError as exc:
+        raise ledger_error(exc, path, "reading") from None
+    if head and head != _SQLITE_MAGIC:
+        raise LedgerError(f"ledger {path} is not a SQLite database (corrupted or the wrong file); it was left unchanged",
+                          hint="restore it from a backup, or point --ledger / RECON_LEDGER elsewhere")
+
+
+
+def ledger_error(exc: BaseException, path: Path, action: str) -> LedgerError:
+    text = str(exc).lower()
+    if "disk is full" in text or "disk full" in text or getattr(exc, "errno", None) == 28:
+        return LedgerError(f"ledger {path}: disk full while {action}; nothing was recorded",
+                           hint="free space and run again")
+    if "disk i/o error" in text:
+        return LedgerError(f"ledger {path}: write failed while {action} (disk full or I/O error); nothing was recorded",
+                           hint="check free space and the disk, then run again")
+    if "readonly" in text or "read-only" in text or "permission" in text or "unable to open" in text:
+        return LedgerError(f"ledger {path} cannot be written ({action}): read-only file or folder",
+                           hint="check permissions, or point --ledger / RECON_LEDGER elsewhere")
+    if "not a database" in text or "malformed" in text or "corrupt" in text:
+        return LedgerError(f"ledger {path} is corrupted ({action}); it was left unchanged",
+                           hint="restore it from a backup or move it aside")
+    if "locked" in text or "busy" in text:
+        return LedgerError(f"ledger {path} is busy ({action}); another process holds it", hint="try again")
+    return LedgerError(f"ledger {path}: {action} failed: {type(exc).__name__}: {str(exc)[:120]}")
+
+

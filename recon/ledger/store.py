@@ -1,0 +1,328 @@
+"""The run ledger store: one SQLite file that remembers every run, its inputs, figures and exceptions.
+
+Why SQLite (stdlib): one file an analyst can copy, WAL so readers never block the nightly run,
+and transactions so a killed run leaves no half run. A file that is not a SQLite database or
+fails ``PRAGMA integrity_check`` is reported (exit 2) and never written to.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from recon.errors import LedgerError, UsageError
+from recon.ledger.records import InputFile, RunRecord, RunRow, iso, now_utc, os_user
+from recon.ledger.schema import APPEND_ONLY_TRIGGERS, MIGRATIONS, SCHEMA_VERSION, check_header, ledger_error
+from recon.months import Month
+
+
+class Ledger:
+    """An open, checked and migrated ledger. Use :meth:`open`; close with ``with`` or :meth:`close`."""
+
+    def __init__(self, path: Path, conn: sqlite3.Connection, readonly: bool) -> None:
+        self.path = path
+        self.conn = conn
+        self.readonly = readonly
+
+    # ---- opening
+
+    @classmethod
+    def open(cls, path: Path | str, *, readonly: bool = False) -> Ledger:
+        """Open (creating unless ``readonly``), check integrity, then migrate to SCHEMA_VERSION."""
+        path = Path(path).expanduser()
+        exists = path.exists()
+        if readonly and not exists:
+            raise LedgerError(f"ledger {path} does not exist yet", hint="run 'recon reconcile' first, or give --ledger")
+        if exists:
+            check_header(path)
+        elif not readonly:
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise ledger_error(exc, path, "creating its folder") from None
+        mode = "ro" if readonly else ("rw" if exists else "rwc")
+        try:
+            conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode={mode}", uri=True, timeout=30,
+                                   isolation_level=None, check_same_thread=False)
+        except sqlite3.Error as exc:
+            raise ledger_error(exc, path, "opening") from None
+        ledger = cls(path, conn, readonly)
+        try:
+            if exists:
+                ledger.check_integrity()
+            ledger._prepare()
+        except LedgerError:
+            conn.close()
+            raise
+        except sqlite3.Error as exc:
+            conn.close()
+            raise ledger_error(exc, path, "opening") from None
+        return ledger
+
+    def check_integrity(self, *, full: bool = False) -> None:
+        """Every open reads every page (``quick_check``: linear in the ledger's size, ~0.2 s
+        at 150 MB); ``full`` adds index consistency (``integrity_check``, ~7x slower), which
+        the audit (``recon signoff verify``) asks for."""
+        try:
+            rows = self.conn.execute("PRAGMA integrity_check" if full else "PRAGMA quick_check").fetchall()
+        except sqlite3.DatabaseError as exc:
+            raise LedgerError(f"ledger {self.path} is corrupted ({exc}); it was left unchanged",
+                              hint="restore it from a backup or move it aside") from None
+        if [tuple(r) for r in rows] != [("ok",)]:
+            first = str(rows[0][0])[:100] if rows else "no answer"
+            raise LedgerError(f"ledger {self.path} failed its integrity check ({first}); it was left unchanged",
+                              hint="restore it from a backup or move it aside")
+
+    def _prepare(self) -> None:
+        version = self.user_version
+        if version > SCHEMA_VERSION:
+            raise LedgerError(f"ledger {self.path} has schema version {version}, newer than this recon "
+                              f"understands ({SCHEMA_VERSION})", hint="upgrade recon")
+        if self.readonly:
+            if version < SCHEMA_VERSION:
+                raise LedgerError(f"ledger {self.path} has schema version {version} and needs migrating",
+                                  hint="run any recording command (e.g. reconcile) once with write access")
+            return
+        try:
+            self.conn.execute("PRAGMA journal_mode=WAL")
+            self.conn.execute("PRAGMA foreign_keys=ON")
+        except sqlite3.Error as exc:
+            raise ledger_error(exc, self.path, "opening") from None
+        while version < SCHEMA_VERSION:
+            self._migrate_one(version)
+            version += 1
+
+    def _migrate_one(self, version: int) -> None:
+        """Apply migration ``version -> version + 1`` and bump user_version in the same transaction."""
+        try:
+            self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                if self.user_version != version:  # another process migrated meanwhile
+                    self.conn.execute("ROLLBACK")
+                    return
+                for statement in MIGRATIONS[version]:
+                    self.conn.execute(statement)
+                self.conn.execute(f"PRAGMA user_version = {version + 1}")
+                self.conn.execute("COMMIT")
+            except BaseException:
+                self.conn.execute("ROLLBACK")
+                raise
+        except sqlite3.Error as exc:
+            raise ledger_error(exc, self.path, f"migrating schema {version} -> {version + 1}") from None
+
+    @property
+    def user_version(self) -> int:
+        return int(self.conn.execute("PRAGMA user_version").fetchone()[0])
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> Ledger:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def transaction(self, action: str) -> Iterator[sqlite3.Connection]:
+        """One write transaction: all or nothing; sqlite errors become a clear LedgerError (exit 2)."""
+        if self.readonly:
+            raise LedgerError(f"ledger {self.path} was opened read-only ({action})")
+        try:
+            self.conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as exc:
+            raise ledger_error(exc, self.path, action) from None
+        try:
+            yield self.conn
+            self.conn.execute("COMMIT")
+        except sqlite3.Error as exc:
+            self._rollback()
+            raise ledger_error(exc, self.path, action) from None
+        except BaseException:
+            self._rollback()
+            raise
+
+    def _rollback(self) -> None:
+        try:
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
+        except sqlite3.Error:
+            pass
+
+    # ---- writing
+
+    def record_run(self, run: RunRecord) -> None:
+        """Write a whole run (and exception status changes) in ONE transaction."""
+        user = run.user or os_user()
+        at = iso(run.finished)
+        with self.transaction(f"recording run {run.run_id}") as c:
+            c.execute(
+                "INSERT INTO runs (run_id, command, provider, month, started, finished, exit_code, recon_version,"
+                " rules_version, user, pack_path, pack_sha256, pack_fingerprint) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                (run.run_id, run.command, run.provider, str(run.month), iso(run.started), at, run.exit_code,
+                 run.recon_version, run.rules_version, user, run.pack_path, run.pack_sha256, run.pack_fingerprint),
+            )
+            c.executemany(
+                "INSERT INTO run_inputs (run_id, role, root, path, size, sha256) VALUES (?,?,?,?,?,?)",
+                [(run.run_id, f.role, f.root, f.path, f.size, f.sha256) for f in run.inputs],
+            )
+            c.executemany(
+                "INSERT INTO measure_values (run_id, measure_id, source, breakdown, level, value, numerator,"
+                " denominator) VALUES (?,?,?,?,?,?,?,?)",
+                [(run.run_id, v.measure_id, v.source, v.breakdown, v.level,
+                  None if v.value is None else float(v.value), v.numerator, v.denominator) for v in run.values],
+            )
+            c.executemany(
+                "INSERT INTO exceptions (run_id, exception_id, source, severity, team, table_name, record_key,"
+                " problem, status) VALUES (?,?,?,?,?,?,?,?,?)",
+                [(run.run_id, e.exception_id, e.source, e.severity, e.team, e.table, e.key, e.problem, e.status)
+                 for e in run.exceptions],
+            )
+            last = self._last_statuses(run.provider, [e.exception_id for e in run.exceptions])
+            c.executemany(
+                "INSERT INTO exception_events (exception_id, provider, status, reason, by, at, run_id)"
+                " VALUES (?,?,?,?,?,?,?)",
+                [(e.exception_id, run.provider, e.status, f"seen by {run.command} run {run.run_id} for {run.month}",
+                  user, at, run.run_id)
+                 for e in run.exceptions if last.get(e.exception_id) != e.status],
+            )
+
+    def set_exception_status(self, exception_id: str, status: str, *, reason: str, by: str | None = None,
+                             provider: str | None = None) -> dict[str, Any]:
+        """Record a human decision about an exception (e.g. accepted as known); returns the event."""
+        if status not in ("new", "recurring", "accepted"):
+            raise LedgerError(f"unknown exception status {status!r}")
+        providers = [r[0] for r in self.conn.execute(
+            "SELECT DISTINCT r.provider FROM exceptions e JOIN runs r USING (run_id) WHERE e.exception_id = ?",
+            (exception_id,),
+        )]
+        if not providers:
+            raise UsageError(f"no exception {exception_id!r} in ledger {self.path}",
+                             hint="exception ids are listed in the pack and in 'recon reconcile --json'")
+        if provider is None:
+            if len(providers) > 1:
+                raise UsageError(f"exception {exception_id} appears for several providers "
+                                 f"({', '.join(sorted(str(p) for p in providers))}); give --provider")
+            provider = providers[0]
+        event = {"exception_id": exception_id, "provider": provider, "status": status, "reason": reason,
+                 "by": by or os_user(), "at": iso(now_utc())}
+        with self.transaction(f"recording status of {exception_id}") as c:
+            c.execute("INSERT INTO exception_events (exception_id, provider, status, reason, by, at) VALUES (?,?,?,?,?,?)",
+                      (exception_id, provider, status, reason, event["by"], event["at"]))
+        return event
+
+    # ---- reading
+
+    def _last_statuses(self, provider: str | None, ids: Sequence[str]) -> dict[str, str]:
+        out: dict[str, str] = {}
+        for chunk in _chunks(list(dict.fromkeys(ids)), 500):
+            marks = ",".join("?" * len(chunk))
+            rows = self.conn.execute(
+                f"SELECT exception_id, status FROM exception_events WHERE seq IN ("
+                f" SELECT MAX(seq) FROM exception_events WHERE provider IS ? AND exception_id IN ({marks})"
+                f" GROUP BY exception_id)",
+                (provider, *chunk),
+            )
+            out.update({r[0]: r[1] for r in rows})
+        return out
+
+    def exception_statuses(self, provider: str | None, month: Month, ids: Iterable[str]) -> dict[str, str]:
+        """new / recurring (seen in an earlier month's run) / accepted (last human decision)."""
+        ids = list(dict.fromkeys(ids))
+        last = self._last_statuses(provider, ids)
+        earlier: set[str] = set()
+        for chunk in _chunks(ids, 500):
+            marks = ",".join("?" * len(chunk))
+            earlier.update(r[0] for r in self.conn.execute(
+                f"SELECT DISTINCT e.exception_id FROM exceptions e JOIN runs r USING (run_id)"
+                f" WHERE r.provider IS ? AND r.month < ? AND e.exception_id IN ({marks})",
+                (provider, str(month), *chunk),
+            ))
+        return {i: "accepted" if last.get(i) == "accepted" else ("recurring" if i in earlier else "new") for i in ids}
+
+    def exception_history(self, exception_id: str) -> list[dict[str, Any]]:
+        cur = self.conn.execute(
+            "SELECT seq, exception_id, provider, status, reason, by, at, run_id FROM exception_events"
+            " WHERE exception_id = ? ORDER BY seq", (exception_id,))
+        cols = [d[0] for d in cur.description]
+        return [dict(zip(cols, r, strict=True)) for r in cur]
+
+    def runs(self, *, provider: str | None = None, month: str | None = None, command: str | None = None) -> list[RunRow]:
+        sql = ("SELECT run_id, command, provider, month, started, finished, exit_code, recon_version, rules_version,"
+               " user, pack_path, pack_sha256 FROM runs WHERE 1=1")
+        args: list[Any] = []
+        for col, val in (("provider", provider), ("month", month), ("command", command)):
+            if val is not None:
+                sql += f" AND {col} = ?"
+                args.append(val)
+        return [RunRow(*r) for r in self.conn.execute(sql + " ORDER BY finished, rowid", args)]
+
+    def is_signed_off(self, pack_sha256: str) -> bool:
+        """Has a pack with exactly these bytes been signed off?"""
+        row = self.conn.execute("SELECT 1 FROM signoffs WHERE pack_sha256 = ? LIMIT 1", (pack_sha256,)).fetchone()
+        return row is not None
+
+    def run_for_fingerprint(self, fingerprint: str) -> RunRow | None:
+        """The latest run whose pack showed exactly these figures and records."""
+        rows = self.conn.execute(
+            "SELECT run_id, command, provider, month, started, finished, exit_code, recon_version, rules_version,"
+            " user, pack_path, pack_sha256 FROM runs WHERE pack_fingerprint = ? ORDER BY finished DESC LIMIT 1",
+            (fingerprint,)).fetchall()
+        return RunRow(*rows[0]) if rows else None
+
+    def run_for_pack(self, pack_sha256: str) -> RunRow | None:
+        rows = self.conn.execute(
+            "SELECT run_id, command, provider, month, started, finished, exit_code, recon_version, rules_version,"
+            " user, pack_path, pack_sha256 FROM runs WHERE pack_sha256 = ? ORDER BY finished DESC LIMIT 1",
+            (pack_sha256,)).fetchall()
+        return RunRow(*rows[0]) if rows else None
+
+    def run_inputs(self, run_id: str) -> list[InputFile]:
+        return [InputFile(*r) for r in self.conn.execute(
+            "SELECT role, root, path, size, sha256 FROM run_inputs WHERE run_id = ? ORDER BY rowid", (run_id,))]
+
+    def providers(self) -> list[str]:
+        return [r[0] for r in self.conn.execute(
+            "SELECT DISTINCT provider FROM runs WHERE provider IS NOT NULL ORDER BY provider")]
+
+    def latest_values(self, provider: str | None, *, measure_ids: Sequence[str] | None = None,
+                      months: Sequence[Month] | None = None, source: str = "local") -> pl.DataFrame:
+        """Provider-level values of the latest run per month that computed figures (reconcile or measures)."""
+        sql = (
+            "WITH latest AS (SELECT month, run_id FROM ("
+            "  SELECT month, run_id, ROW_NUMBER() OVER (PARTITION BY month ORDER BY finished DESC, rowid DESC) AS n"
+            "  FROM runs WHERE provider IS ? AND command IN ('reconcile', 'measures') AND exit_code IN (0, 1)"
+            "  AND EXISTS (SELECT 1 FROM measure_values v WHERE v.run_id = runs.run_id)"
+            ") WHERE n = 1)"
+            " SELECT l.month, v.measure_id, v.value, v.numerator, v.denominator, l.run_id"
+            " FROM latest l JOIN measure_values v ON v.run_id = l.run_id"
+            " WHERE v.source = ? AND v.breakdown IS NULL"
+        )
+        args: list[Any] = [provider, source]
+        if measure_ids:
+            sql += f" AND v.measure_id IN ({','.join('?' * len(measure_ids))})"
+            args.extend(measure_ids)
+        if months:
+            sql += f" AND l.month IN ({','.join('?' * len(months))})"
+            args.extend(str(m) for m in months)
+        rows = self.conn.execute(sql + " ORDER BY l.month, v.measure_id", args).fetchall()
+        schema = {"month": pl.String, "measure_id": pl.String, "value": pl.Float64, "numerator": pl.Int64,
+                  "denominator": pl.Int64, "run_id": pl.String}
+        return pl.DataFrame(rows, schema=schema, orient="row")
+
+    def check_append_only(self) -> list[str]:
+        """Names of missing append-only triggers (someone dropped them to edit history)."""
+        have = {r[0] for r in self.conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")}
+        return sorted(APPEND_ONLY_TRIGGERS - have)
+
+
+
+def _chunks(items: list[str], size: int) -> Iterator[list[str]]:
+    for i in range(0, len(items), size):
+        yield items[i:i + size]
+
