@@ -83,7 +83,7 @@ _TOOL_SCHEMA = {
 def assessment_tools() -> pl.DataFrame:
     """rules/reference/assessment_tools.csv with an explicit schema (SNOMED codes stay text)."""
     try:
-        return pl.read_csv(RULES_DIR / "reference" / "assessment_tools.csv", schema=_TOOL_SCHEMA)
+        return pl.read_csv(RULES_DIR / "reference" / "assessment_tools.csv", schema=_TOOL_SCHEMA, glob=False)
     except Exception as exc:
         raise RulesError(f"rules/reference/assessment_tools.csv cannot be read: {exc}") from None
 
@@ -92,6 +92,6 @@ def assessment_tools() -> pl.DataFrame:
 def rcads_norms() -> pl.DataFrame:
     schema = {"gender": pl.String, "age": pl.Int64, "subscale_item": pl.String, "mean": pl.Float64, "sd": pl.Float64}
     try:
-        return pl.read_csv(RULES_DIR / "reference" / "rcads_norms.csv", schema=schema)
+        return pl.read_csv(RULES_DIR / "reference" / "rcads_norms.csv", schema=schema, glob=False)
     except Exception as exc:
         raise RulesError(f"rules/reference/rcads_norms.csv cannot be read: {exc}") from None

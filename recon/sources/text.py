@@ -219,7 +219,7 @@ def read_csv_text(name: str, *, path: Path | None = None, data: bytes | None = N
         raw = data if data is not None else path.read_bytes()  # type: ignore[union-attr]
         source = io.BytesIO(raw.decode("cp1252", errors="replace").encode("utf-8"))
     try:
-        frame = pl.read_csv(source, infer_schema=False, encoding="utf8", raise_if_empty=False)
+        frame = pl.read_csv(source, infer_schema=False, encoding="utf8", raise_if_empty=False, glob=False)
     except pl.exceptions.ComputeError as exc:
         first = str(exc).splitlines()[0]
         if "more fields" in first:
@@ -283,7 +283,7 @@ def _read_sheet(name: str, path: Path | bytes, sheet: str) -> pl.DataFrame:
 
 def read_parquet_text(name: str, path: Path | bytes) -> RawTable:
     try:
-        frame = pl.read_parquet(io.BytesIO(path) if isinstance(path, bytes) else path)
+        frame = pl.read_parquet(io.BytesIO(path) if isinstance(path, bytes) else path, glob=False)
     except Exception as exc:
         raise InputError(f"cannot be read as Parquet ({type(exc).__name__})", file=name, rule="SRC008") from None
     return RawTable(frame, "parquet")
