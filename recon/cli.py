@@ -92,6 +92,10 @@ LedgerOpt = Annotated[
 NoLedgerOpt = Annotated[bool, typer.Option("--no-ledger", help="Do not record this run in the ledger.")]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Only warnings and errors (for cron).")]
 LogFileOpt = Annotated[Path | None, typer.Option("--log-file", help="Append a log of the run here (no patient data).")]
+KeyFileOpt = Annotated[
+    Path | None,
+    typer.Option("--key-file", help="Sign-off key (default $RECON_SIGNOFF_KEY_FILE): seals or checks each sign-off."),
+]
 ProviderOpt = Annotated[str | None, typer.Option("--provider", help="Provider ODS code (default: from the data).")]
 
 
@@ -365,6 +369,7 @@ def signoff(
     name: Annotated[str | None, typer.Option("--name", help="Full name of the person signing.")] = None,
     role: Annotated[str | None, typer.Option("--role", help="Their role, e.g. 'CYP lead'.")] = None,
     caveat: Annotated[list[str] | None, typer.Option("--caveat", help="A caveat (repeatable).")] = None,
+    key_file: KeyFileOpt = None,
     as_json: JsonOpt = False,
     config: ConfigOpt = None,
     ledger: LedgerOpt = None,
@@ -376,16 +381,21 @@ def signoff(
         raise UsageError("missing --pack (or use 'recon signoff verify')")
     from recon.ledger import Ledger
     from recon.render.history import render_signoff
-    from recon.signoff import sign_off
+    from recon.signoff import load_key, sign_off
 
+    key = load_key(key_file)
     with Ledger.open(_ledger_path(ledger, config)) as led:
-        record = sign_off(led, pack, decision, name, role, caveat or ())
+        record = sign_off(led, pack, decision, name, role, caveat or (), key=key)
     _emit(as_json, record.to_json_dict, lambda c: render_signoff(record, c))
 
 
 @signoff_app.command("verify")
 def signoff_verify(
     pack: Annotated[Path | None, typer.Option("--pack", help="Check only this pack's sign-offs.")] = None,
+    key_file: KeyFileOpt = None,
+    head: Annotated[
+        str | None, typer.Option("--head", help="A chain head (hash) printed at sign-off that must still be there.")
+    ] = None,
     as_json: JsonOpt = False,
     config: ConfigOpt = None,
     ledger: LedgerOpt = None,
@@ -393,10 +403,11 @@ def signoff_verify(
     """Check the sign-off chain, that signed packs are unchanged and that their inputs are unchanged."""
     from recon.ledger import Ledger
     from recon.render.history import render_verify
-    from recon.signoff import verify
+    from recon.signoff import load_key, verify
 
+    key = load_key(key_file)
     with Ledger.open(_ledger_path(ledger, config), readonly=True) as led:
-        report = verify(led, pack)
+        report = verify(led, pack, key=key, head=head)
     _emit(as_json, report.to_json_dict, lambda c: render_verify(report, c))
     raise typer.Exit(report.exit_code)
 

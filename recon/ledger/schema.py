@@ -9,8 +9,10 @@ from pathlib import Path
 
 from recon.errors import LedgerError
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 _SQLITE_MAGIC = b"SQLite format 3\x00"
+# The tables whose rows a sign-off depends on: frozen once their run is signed off.
+SIGNED_TABLES = ("runs", "run_inputs", "measure_values")
 
 # Each entry migrates from version i to i + 1, in one transaction. Never edit a released entry.
 MIGRATIONS: tuple[tuple[str, ...], ...] = (
@@ -110,9 +112,24 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "ALTER TABLE runs ADD COLUMN pack_fingerprint TEXT",
         "CREATE INDEX runs_pack_fingerprint ON runs(pack_fingerprint)",
     ),
+    # 3 -> 4: a sign-off seals what it depends on: a digest of its run's rows (run, inputs,
+    # figures) inside its hash, an optional keyed MAC, and those rows frozen once signed
+    (
+        "ALTER TABLE signoffs ADD COLUMN run_digest TEXT",
+        "ALTER TABLE signoffs ADD COLUMN mac TEXT",
+        "CREATE INDEX signoffs_run ON signoffs(run_id)",
+        *(
+            f"""CREATE TRIGGER {table}_signed_no_{op.lower()} BEFORE {op} ON {table}
+                WHEN EXISTS (SELECT 1 FROM signoffs s WHERE s.run_id = OLD.run_id)
+                BEGIN SELECT RAISE(ABORT, 'rows of a signed-off run are read-only'); END"""
+            for table in SIGNED_TABLES
+            for op in ("UPDATE", "DELETE")
+        ),
+    ),
 )
 APPEND_ONLY_TRIGGERS = frozenset(
-    f"{t}_no_{op}" for t in ("signoffs", "exception_events") for op in ("update", "delete")
+    [f"{t}_no_{op}" for t in ("signoffs", "exception_events") for op in ("update", "delete")]
+    + [f"{t}_signed_no_{op}" for t in SIGNED_TABLES for op in ("update", "delete")]
 )
 
 

@@ -57,7 +57,9 @@ def render_signoff(s: SignOff, console: Console) -> None:
     console.print(
         f"Sign-off #{s.seq} recorded: {s.decision} by {s.name} ({s.role}) at {s.at}\n"
         f"  pack   {s.pack_path}\n  sha256 {s.pack_sha256}\n"
-        f"  run    {s.run_id} ({s.provider} {s.month}), {len(s.inputs)} input file(s) bound",
+        f"  run    {s.run_id} ({s.provider} {s.month}), {len(s.inputs)} input file(s) bound\n"
+        f"  chain head {s.hash} (keep it: 'recon signoff verify --head' checks it is still there)"
+        + ("; sealed with the sign-off key" if s.mac else ""),
         markup=False, highlight=False, soft_wrap=True,
     )
     for c in s.caveats:
@@ -70,7 +72,8 @@ def render_verify(report: VerifyReport, console: Console) -> None:
         return
     if not report.problems:
         console.print(f"OK: {len(report.checked)} sign-off(s) checked, chain of {report.chain_length} intact; "
-                      "packs and inputs unchanged.", markup=False, soft_wrap=True)
+                      "packs and inputs unchanged; receipts and journal agree"
+                      + ("; every record sealed by the key." if report.keyed else "."), markup=False, soft_wrap=True)
         return
     console.print(f"PROBLEMS: {len(report.problems)} found in {report.ledger}", markup=False, soft_wrap=True)
     for p in report.problems:
