@@ -412,6 +412,27 @@ def signoff_verify(
     raise typer.Exit(report.exit_code)
 
 
+ledger_app = typer.Typer(name="ledger", help="Look after the run ledger: 'recon ledger prune'.",
+                         no_args_is_help=True, add_completion=False)
+app.add_typer(ledger_app, name="ledger")
+
+
+@ledger_app.command("prune")
+def ledger_prune(
+    keep_months: Annotated[int, typer.Option("--keep-months", help="Keep runs of the last N reporting months.")],
+    as_json: JsonOpt = False,
+    config: ConfigOpt = None,
+    ledger: LedgerOpt = None,
+) -> None:
+    """Forget unsigned runs of older months (signed-off runs are always kept) and compact the ledger."""
+    from recon.ledger import Ledger
+    from recon.render.history import render_prune
+
+    with Ledger.open(_ledger_path(ledger, config)) as led:
+        report = led.prune(keep_months)
+    _emit(as_json, report.to_json_dict, lambda c: render_prune(report, c))
+
+
 @app.command()
 def rules(
     rule_id: Annotated[str | None, typer.Argument(help="One rule id to describe.")] = None,

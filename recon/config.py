@@ -19,6 +19,7 @@ from typing import Any, Literal
 
 from recon.errors import ConfigError
 from recon.months import Month
+from recon.sources.limits import Limits
 
 PersonKey = Literal["local", "nhs"]
 
@@ -110,6 +111,7 @@ class ReconConfig:
     deadline: DeadlineRule = DeadlineRule()
     pack: PackSettings = PackSettings()
     status: str | None = None
+    limits: Limits = field(default_factory=Limits)
 
     def path(self, key: str, month: Month) -> Path | None:
         """The configured path for ``key`` filled for ``month``; relative paths are taken from the file's folder."""
@@ -133,7 +135,7 @@ class ReconConfig:
         return text
 
 
-_TOP = {"provider", "paths", "inputs", "deadline", "pack", "reconcile"}
+_TOP = {"provider", "paths", "inputs", "deadline", "pack", "reconcile", "limits"}
 
 
 def _table(doc: Mapping[str, Any], key: str, allowed: set[str], where: str) -> dict[str, Any]:
@@ -243,7 +245,10 @@ def load_config(path: str | Path) -> ReconConfig:
     rec = _table(doc, "reconcile", {"status"}, where)
     status = _typed(rec.get("status"), str, "reconcile.status", where)
 
+    limits = Limits.from_table(_table(doc, "limits", set(Limits.__dataclass_fields__), where), where)
+
     return ReconConfig(
+        limits=limits,
         source=path.resolve(),
         provider=provider,
         provider_set=frozenset(prov),

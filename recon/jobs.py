@@ -38,6 +38,7 @@ from recon.ledger import (
 from recon.months import Month
 from recon.runctl import LOG, RunLock, Steps, configure_logging, lock_path, stage_file
 from recon.signoff import sha256_file
+from recon.sources.limits import set_limits
 
 
 @dataclass(frozen=True)
@@ -121,6 +122,7 @@ def load_optional_config(path: Path | None) -> ReconConfig:
 def resolve(opts: RunOptions, command: str) -> ResolvedRun:
     """Merge flags over the configuration file; every path template is filled for the month."""
     cfg = load_optional_config(opts.config)
+    set_limits(cfg.limits)
     month = Month.parse(opts.month, today=opts.today)
     person_key = opts.person_key or (cfg.provider.person_key if "person_key" in cfg.provider_set else "local")
     if person_key not in ("local", "nhs"):

@@ -21,7 +21,7 @@ from recon.ledger.records import (
     rules_version,
 )
 from recon.ledger.schema import APPEND_ONLY_TRIGGERS, MIGRATIONS, SCHEMA_VERSION
-from recon.ledger.store import Ledger
+from recon.ledger.store import Ledger, PruneReport
 
 __all__ = [
     "APPEND_ONLY_TRIGGERS",
@@ -33,6 +33,7 @@ __all__ = [
     "History",
     "InputFile",
     "Ledger",
+    "PruneReport",
     "RunRecord",
     "RunRow",
     "ValueRow",

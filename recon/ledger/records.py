@@ -165,3 +165,13 @@ def input_files(role: str, root: Path) -> tuple[InputFile, ...]:
     return tuple(InputFile(role, str(resolved), str(p), p.stat().st_size, file_sha256(p)) for p in input_paths(resolved))
 
 
+
+
+def month_number(month: Month | str) -> int:
+    """A month as one small integer (year * 12 + month - 1): compact in the ledger, ordered."""
+    m = month if isinstance(month, Month) else Month.parse(str(month))
+    return m.year * 12 + m.month - 1
+
+
+def month_text(number: int) -> str:
+    return f"{number // 12:04d}-{number % 12 + 1:02d}"

@@ -9,10 +9,11 @@ from pathlib import Path
 
 from recon.errors import LedgerError
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 _SQLITE_MAGIC = b"SQLite format 3\x00"
 # The tables whose rows a sign-off depends on: frozen once their run is signed off.
 SIGNED_TABLES = ("runs", "run_inputs", "measure_values")
+STATUSES = ("new", "recurring", "accepted")
 
 # Each entry migrates from version i to i + 1, in one transaction. Never edit a released entry.
 MIGRATIONS: tuple[tuple[str, ...], ...] = (
@@ -125,6 +126,24 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             for table in SIGNED_TABLES
             for op in ("UPDATE", "DELETE")
         ),
+    ),
+    # 4 -> 5: compact exception memory. A 400,000-person run wrote ~50,000 exception rows and as
+    # many "seen" events (19.5 MB); the details are in the pack, and history needs only when each
+    # exception was first seen: one row per provider and exception, ever (month as an integer).
+    (
+        """CREATE TABLE exception_first (
+            provider TEXT NOT NULL,
+            exception_id TEXT NOT NULL,
+            month INTEGER NOT NULL,
+            run INTEGER,
+            PRIMARY KEY (provider, exception_id)
+        ) WITHOUT ROWID""",
+        """INSERT INTO exception_first (provider, exception_id, month, run)
+            SELECT COALESCE(r.provider, ''), e.exception_id,
+                   MIN(CAST(substr(r.month, 1, 4) AS INTEGER) * 12 + CAST(substr(r.month, 6, 2) AS INTEGER) - 1),
+                   MIN(r.rowid)
+            FROM exceptions e JOIN runs r USING (run_id) GROUP BY 1, 2""",
+        "DROP TABLE exceptions",
     ),
 )
 APPEND_ONLY_TRIGGERS = frozenset(

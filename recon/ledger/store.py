@@ -10,15 +10,35 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 
 from recon.errors import LedgerError, UsageError
-from recon.ledger.records import InputFile, RunRecord, RunRow, iso, now_utc, os_user
-from recon.ledger.schema import APPEND_ONLY_TRIGGERS, MIGRATIONS, SCHEMA_VERSION, check_header, ledger_error
+from recon.ledger.records import InputFile, RunRecord, RunRow, iso, month_number, month_text, now_utc, os_user
+from recon.ledger.schema import (
+    APPEND_ONLY_TRIGGERS,
+    MIGRATIONS,
+    SCHEMA_VERSION,
+    STATUSES,
+    check_header,
+    ledger_error,
+)
 from recon.months import Month
+
+
+@dataclass(frozen=True)
+class PruneReport:
+    runs_removed: int
+    signed_kept: int  # signed-off runs older than the cutoff, kept
+    cutoff: str | None  # runs of months before this one were pruned
+    bytes_before: int
+    bytes_after: int
+
+    def to_json_dict(self) -> dict[str, Any]:
+        return asdict(self)
 
 
 class Ledger:
@@ -157,7 +177,11 @@ class Ledger:
     # ---- writing
 
     def record_run(self, run: RunRecord) -> None:
-        """Write a whole run (and exception status changes) in ONE transaction."""
+        """Write a whole run in ONE transaction: what history and sign-off need, compactly (the
+        exceptions' details live in the pack; the ledger remembers when each was first seen)."""
+        bad = sorted({e.status for e in run.exceptions} - set(STATUSES))
+        if bad:
+            raise LedgerError(f"run {run.run_id}: unknown exception status {bad[0]!r}; nothing was recorded")
         user = run.user or os_user()
         at = iso(run.finished)
         with self.transaction(f"recording run {run.run_id}") as c:
@@ -177,30 +201,24 @@ class Ledger:
                 [(run.run_id, v.measure_id, v.source, v.breakdown, v.level,
                   None if v.value is None else float(v.value), v.numerator, v.denominator) for v in run.values],
             )
+            # compact exception memory: one row per exception per provider, ever (first month seen)
+            month_no = month_number(run.month)
+            run_no = c.execute("SELECT rowid FROM runs WHERE run_id = ?", (run.run_id,)).fetchone()[0]
             c.executemany(
-                "INSERT INTO exceptions (run_id, exception_id, source, severity, team, table_name, record_key,"
-                " problem, status) VALUES (?,?,?,?,?,?,?,?,?)",
-                [(run.run_id, e.exception_id, e.source, e.severity, e.team, e.table, e.key, e.problem, e.status)
-                 for e in run.exceptions],
-            )
-            last = self._last_statuses(run.provider, [e.exception_id for e in run.exceptions])
-            c.executemany(
-                "INSERT INTO exception_events (exception_id, provider, status, reason, by, at, run_id)"
-                " VALUES (?,?,?,?,?,?,?)",
-                [(e.exception_id, run.provider, e.status, f"seen by {run.command} run {run.run_id} for {run.month}",
-                  user, at, run.run_id)
-                 for e in run.exceptions if last.get(e.exception_id) != e.status],
+                "INSERT INTO exception_first (provider, exception_id, month, run) VALUES (?,?,?,?)"
+                " ON CONFLICT (provider, exception_id) DO UPDATE SET month = excluded.month, run = excluded.run"
+                " WHERE excluded.month < exception_first.month",
+                [(run.provider or "", i, month_no, run_no)
+                 for i in sorted({e.exception_id for e in run.exceptions})],
             )
 
     def set_exception_status(self, exception_id: str, status: str, *, reason: str, by: str | None = None,
                              provider: str | None = None) -> dict[str, Any]:
         """Record a human decision about an exception (e.g. accepted as known); returns the event."""
-        if status not in ("new", "recurring", "accepted"):
+        if status not in STATUSES:
             raise LedgerError(f"unknown exception status {status!r}")
-        providers = [r[0] for r in self.conn.execute(
-            "SELECT DISTINCT r.provider FROM exceptions e JOIN runs r USING (run_id) WHERE e.exception_id = ?",
-            (exception_id,),
-        )]
+        providers = [r[0] or None for r in self.conn.execute(
+            "SELECT DISTINCT provider FROM exception_first WHERE exception_id = ?", (exception_id,))]
         if not providers:
             raise UsageError(f"no exception {exception_id!r} in ledger {self.path}",
                              hint="exception ids are listed in the pack and in 'recon reconcile --json'")
@@ -239,18 +257,30 @@ class Ledger:
         for chunk in _chunks(ids, 500):
             marks = ",".join("?" * len(chunk))
             earlier.update(r[0] for r in self.conn.execute(
-                f"SELECT DISTINCT e.exception_id FROM exceptions e JOIN runs r USING (run_id)"
-                f" WHERE r.provider IS ? AND r.month < ? AND e.exception_id IN ({marks})",
-                (provider, str(month), *chunk),
+                f"SELECT exception_id FROM exception_first"
+                f" WHERE provider = ? AND month < ? AND exception_id IN ({marks})",
+                (provider or "", month_number(month), *chunk),
             ))
         return {i: "accepted" if last.get(i) == "accepted" else ("recurring" if i in earlier else "new") for i in ids}
 
     def exception_history(self, exception_id: str) -> list[dict[str, Any]]:
+        """When it was first seen (from the compact memory), then every recorded decision."""
         cur = self.conn.execute(
             "SELECT seq, exception_id, provider, status, reason, by, at, run_id FROM exception_events"
             " WHERE exception_id = ? ORDER BY seq", (exception_id,))
         cols = [d[0] for d in cur.description]
-        return [dict(zip(cols, r, strict=True)) for r in cur]
+        events = [dict(zip(cols, r, strict=True)) for r in cur]
+        logged = {e["provider"] for e in events if e["status"] == "new"}
+        first = [
+            {"seq": None, "exception_id": exception_id, "provider": prov or None, "status": "new",
+             "reason": f"first seen by {command or 'a'} run {run_id or '(pruned)'} for {month_text(month)}",
+             "by": user, "at": finished or month_text(month), "run_id": run_id}
+            for prov, month, run_id, command, user, finished in self.conn.execute(
+                "SELECT f.provider, f.month, r.run_id, r.command, r.user, r.finished FROM exception_first f"
+                " LEFT JOIN runs r ON r.rowid = f.run WHERE f.exception_id = ? ORDER BY f.month", (exception_id,))
+            if (prov or None) not in logged
+        ]
+        return first + events
 
     def runs(self, *, provider: str | None = None, month: str | None = None, command: str | None = None) -> list[RunRow]:
         sql = ("SELECT run_id, command, provider, month, started, finished, exit_code, recon_version, rules_version,"
@@ -314,6 +344,34 @@ class Ledger:
         schema = {"month": pl.String, "measure_id": pl.String, "value": pl.Float64, "numerator": pl.Int64,
                   "denominator": pl.Int64, "run_id": pl.String}
         return pl.DataFrame(rows, schema=schema, orient="row")
+
+    def prune(self, keep_months: int) -> PruneReport:
+        """Forget unsigned runs older than the last ``keep_months`` reporting months (counted back from
+        the newest month recorded), then give the space back. Signed-off runs are records: never
+        touched (the triggers would refuse it anyway). Exception memory and decisions are kept."""
+        if keep_months < 1:
+            raise UsageError("--keep-months must be at least 1")
+        newest = self.conn.execute("SELECT MAX(month) FROM runs").fetchone()[0]
+        before = self._size()
+        if newest is None:
+            return PruneReport(0, 0, None, before, before)
+        cutoff = str(Month.parse(newest).shift(-(keep_months - 1)))
+        old = "SELECT run_id FROM runs WHERE month < ? AND run_id NOT IN (SELECT run_id FROM signoffs WHERE run_id IS NOT NULL)"
+        with self.transaction("pruning old runs") as c:
+            signed = c.execute("SELECT COUNT(*) FROM runs WHERE month < ? AND run_id IN"
+                               " (SELECT run_id FROM signoffs)", (cutoff,)).fetchone()[0]
+            for table in ("run_inputs", "measure_values"):
+                c.execute(f"DELETE FROM {table} WHERE run_id IN ({old})", (cutoff,))
+            removed = c.execute(f"DELETE FROM runs WHERE run_id IN ({old})", (cutoff,)).rowcount
+        try:
+            self.conn.execute("VACUUM")
+            self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        except sqlite3.Error as exc:
+            raise ledger_error(exc, self.path, "compacting after the prune (the prune itself is recorded)") from None
+        return PruneReport(int(removed), int(signed), cutoff, before, self._size())
+
+    def _size(self) -> int:
+        return sum(p.stat().st_size for p in (self.path, Path(f"{self.path}-wal")) if p.exists())
 
     def check_append_only(self) -> list[str]:
         """Names of missing append-only triggers (someone dropped them to edit history)."""

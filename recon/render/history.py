@@ -9,7 +9,7 @@ import polars as pl
 from rich.console import Console
 from rich.table import Table
 
-from recon.ledger import History, RunRow
+from recon.ledger import History, PruneReport, RunRow
 from recon.signoff import SignOff, VerifyReport
 
 
@@ -95,3 +95,12 @@ def render_runs(rows: list[RunRow], console: Console) -> None:
                       f"{r.exit_code} {_EXIT.get(r.exit_code, '')}", r.run_id[:8],
                       Path(r.pack_path).name if r.pack_path else "")
     console.print(table)
+
+
+def render_prune(report: PruneReport, console: Console) -> None:
+    if report.cutoff is None:
+        console.print("The ledger holds no runs; nothing pruned.", markup=False)
+        return
+    console.print(f"Pruned {report.runs_removed} unsigned run(s) of months before {report.cutoff}; "
+                  f"{report.signed_kept} signed-off run(s) kept. Ledger {report.bytes_before / 1e6:.1f} MB -> "
+                  f"{report.bytes_after / 1e6:.1f} MB.", markup=False, soft_wrap=True)
