@@ -165,6 +165,9 @@ def _root(
     debug: Annotated[bool, typer.Option("--debug", help="Show Python tracebacks on failure.")] = False,
 ) -> None:
     _state["debug"] = debug
+    from recon.runctl import handle_termination_signals
+
+    handle_termination_signals()
 
 
 @app.command()

@@ -36,7 +36,15 @@ from recon.ledger import (
     trend_frame,
 )
 from recon.months import Month
-from recon.runctl import LOG, RunLock, Steps, configure_logging, lock_path, stage_file
+from recon.runctl import (
+    LOG,
+    MonthLocks,
+    Steps,
+    configure_logging,
+    pause_after_rename,
+    private_tempdir,
+    stage_file,
+)
 from recon.signoff import sha256_file
 from recon.sources.limits import set_limits
 
@@ -197,7 +205,8 @@ def _recorded(run: ResolvedRun, opts: RunOptions, body: Callable[[Ledger | None,
     try:
         check_inputs(run)
         ledger = Ledger.open(run.ledger) if run.ledger is not None else None
-        return body(ledger, run_id)
+        with private_tempdir():
+            return body(ledger, run_id)
     except ReconError as exc:
         if not isinstance(exc, LedgerError):
             _record_failure(run, run_id, started, exc, ledger)
@@ -250,8 +259,8 @@ def reconcile_job(opts: RunOptions, *, steps: Steps | None = None) -> JobOutcome
 def _reconcile(run: ResolvedRun, ledger: Ledger | None, run_id: str, steps: Steps) -> JobOutcome:
     from recon.reconcile import run_reconcile
 
-    with RunLock(lock_path(_lock_anchor(run), run.settings.ods, run.month),
-                 f"{run.settings.ods or 'any provider'} {run.month}"):
+    with MonthLocks(run.month) as locks:
+        locks.hold(run.settings.ods)  # known from the flags: fail fast
         started = now_utc()
         t0 = time.monotonic()
         steps.step("reconcile")
@@ -259,6 +268,7 @@ def _reconcile(run: ResolvedRun, ledger: Ledger | None, run_id: str, steps: Step
         result = run_reconcile(run.month, run.epr, progress=steps.callback, extract=run.extract,
                        published=run.published, mapping=run.mapping, status=run.status, settings=run.settings)
         provider = result.provider
+        locks.hold(provider)  # as resolved from the data: whatever flags and ledger another run used
         if ledger is not None and result.exceptions:
             statuses = ledger.exception_statuses(provider, run.month, [e.exception_id for e in result.exceptions])
             result = dataclasses.replace(result, exceptions=tuple(
@@ -272,19 +282,20 @@ def _reconcile(run: ResolvedRun, ledger: Ledger | None, run_id: str, steps: Step
         result = dataclasses.replace(result, trend=trend, extras=extras)
         pack_info, pack_sha = None, None
         staged = []
+        recorded = ledger.has_run if ledger is not None else None
         try:
             if run.pack is not None:
                 steps.step("pack")
                 run = _keep_signed_pack(run, ledger)
                 assert run.pack is not None
-                pack_stage = stage_file(run.pack)
+                pack_stage = stage_file(run.pack, recorded)
                 staged.append(pack_stage)
                 pack_info, pack_sha = _write_pack(result, pack_stage.tmp, run, time.monotonic() - t0)
                 pack_stage.ready()
             if run.json_file is not None:
                 from recon.reconcile import reconcile_json
 
-                json_stage = stage_file(run.json_file)
+                json_stage = stage_file(run.json_file, recorded)
                 staged.append(json_stage)
                 json_stage.tmp.write_text(_dumps(reconcile_json(result)), encoding="utf-8")
                 json_stage.ready()
@@ -319,17 +330,6 @@ def _reconcile(run: ResolvedRun, ledger: Ledger | None, run_id: str, steps: Step
     return JobOutcome(run_id, run, result, exit_code, pack_info, pack_sha, run.ledger)
 
 
-def _lock_anchor(run: ResolvedRun) -> Path:
-    """Locks live beside the ledger; without one, beside the pack; else in the temp folder."""
-    if run.ledger is not None:
-        return run.ledger
-    if run.pack is not None:
-        return run.pack.resolve()
-    import tempfile
-
-    return Path(tempfile.gettempdir()) / "recon"
-
-
 def _commit(ledger: Ledger | None, record: RunRecord, staged: list[Any]) -> None:
     """Record the run, then move outputs into place; a failed commit puts the previous outputs back."""
     if ledger is None:
@@ -341,8 +341,9 @@ def _commit(ledger: Ledger | None, record: RunRecord, staged: list[Any]) -> None
     moved = []
     try:
         for s in staged:
-            s.commit()
+            s.commit(record.run_id)
             moved.append(s)
+        pause_after_rename()
         ledger.record_run(record)
     except BaseException:
         for s in reversed(moved):

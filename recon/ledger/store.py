@@ -7,6 +7,7 @@ fails ``PRAGMA integrity_check`` is reported (exit 2) and never written to.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -48,6 +49,7 @@ class Ledger:
         self.path = path
         self.conn = conn
         self.readonly = readonly
+        self._identity = _identity(path)
 
     # ---- opening
 
@@ -76,6 +78,7 @@ class Ledger:
             if exists:
                 ledger.check_integrity()
             ledger._prepare()
+            ledger._identity = _identity(path)
         except LedgerError:
             conn.close()
             raise
@@ -153,6 +156,10 @@ class Ledger:
         """One write transaction: all or nothing; sqlite errors become a clear LedgerError (exit 2)."""
         if self.readonly:
             raise LedgerError(f"ledger {self.path} was opened read-only ({action})")
+        if _identity(self.path) != self._identity:
+            raise LedgerError(f"ledger {self.path} was replaced, moved or deleted while recon had it open "
+                              f"({action}); nothing was recorded and the file found there was not touched",
+                              hint="run again")
         try:
             self.conn.execute("BEGIN IMMEDIATE")
         except sqlite3.Error as exc:
@@ -292,6 +299,9 @@ class Ledger:
                 args.append(val)
         return [RunRow(*r) for r in self.conn.execute(sql + " ORDER BY finished, rowid", args)]
 
+    def has_run(self, run_id: str) -> bool:
+        return self.conn.execute("SELECT 1 FROM runs WHERE run_id = ?", (run_id,)).fetchone() is not None
+
     def is_signed_off(self, pack_sha256: str) -> bool:
         """Has a pack with exactly these bytes been signed off?"""
         row = self.conn.execute("SELECT 1 FROM signoffs WHERE pack_sha256 = ? LIMIT 1", (pack_sha256,)).fetchone()
@@ -378,6 +388,15 @@ class Ledger:
         have = {r[0] for r in self.conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")}
         return sorted(APPEND_ONLY_TRIGGERS - have)
 
+
+
+def _identity(path: Path) -> tuple[int, int] | None:
+    """Which file sits at ``path`` (device, inode): a ledger swapped mid-run must not be written."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino)
 
 
 def _chunks(items: list[str], size: int) -> Iterator[list[str]]:
