@@ -167,22 +167,58 @@ def check_header(path: Path) -> None:
 
 
 
-def ledger_error(exc: BaseException, path: Path, action: str) -> LedgerError:
+def ledger_error(exc: BaseException, path: Path, action: str, *, default_corrupt: bool = False) -> LedgerError:
+    """One message per condition: a full disk, a read-only or foreign-owned file or folder, a busy
+    ledger and real corruption are different problems with different remedies."""
     text = str(exc).lower()
     if "disk is full" in text or "disk full" in text or getattr(exc, "errno", None) == 28:
         return LedgerError(f"ledger {path}: disk full while {action}; nothing was recorded",
                            hint="free space and run again")
+    if "readonly" in text or "read-only" in text or "permission" in text or "unable to open" in text:
+        return write_problem(path) or LedgerError(
+            f"ledger {path} cannot be written ({action}): read-only file, folder or disk",
+            hint="check permissions, or point --ledger / RECON_LEDGER elsewhere")
     if "disk i/o error" in text:
         return LedgerError(f"ledger {path}: write failed while {action} (disk full or I/O error); nothing was recorded",
                            hint="check free space and the disk, then run again")
-    if "readonly" in text or "read-only" in text or "permission" in text or "unable to open" in text:
-        return LedgerError(f"ledger {path} cannot be written ({action}): read-only file or folder",
-                           hint="check permissions, or point --ledger / RECON_LEDGER elsewhere")
-    if "not a database" in text or "malformed" in text or "corrupt" in text:
-        return LedgerError(f"ledger {path} is corrupted ({action}); it was left unchanged",
-                           hint="restore it from a backup or move it aside")
     if "locked" in text or "busy" in text:
         return LedgerError(f"ledger {path} is busy ({action}); another process holds it", hint="try again")
+    if default_corrupt or "not a database" in text or "malformed" in text or "corrupt" in text:
+        return LedgerError(f"ledger {path} is corrupted ({action}: {str(exc)[:120]}); it was left unchanged",
+                           hint="restore it from a backup or move it aside")
     return LedgerError(f"ledger {path}: {action} failed: {type(exc).__name__}: {str(exc)[:120]}")
 
 
+_ACCESS_WORDS = ("read-only", "belongs to user", "folder", "cannot be written")
+
+
+def access_problem(message: str) -> bool:
+    """Is this a message about access (so a private copy can still be read), not corruption?"""
+    return any(w in message for w in _ACCESS_WORDS) and "corrupted" not in message
+
+
+def write_problem(path: Path) -> LedgerError | None:
+    """Why recon cannot write the ledger at ``path`` (each condition its own words), or None."""
+    import os
+    import pwd
+
+    def owner(uid: int) -> str:
+        try:
+            return pwd.getpwuid(uid).pw_name
+        except KeyError:
+            return f"uid {uid}"
+
+    folder = path.parent
+    if path.exists():
+        st = path.stat()
+        if not os.access(path, os.W_OK):
+            if st.st_uid != os.geteuid():
+                return LedgerError(f"ledger {path} belongs to user {owner(st.st_uid)} and you "
+                                   f"({owner(os.geteuid())}) may not write it; it was left unchanged",
+                                   hint="run as that user, or point --ledger / RECON_LEDGER at your own ledger")
+            return LedgerError(f"ledger {path} is a read-only file (mode {st.st_mode & 0o777:o}); it was left unchanged",
+                               hint="make it writable (chmod u+w), or point --ledger / RECON_LEDGER elsewhere")
+    if folder.exists() and not os.access(folder, os.W_OK | os.X_OK):
+        return LedgerError(f"the folder of ledger {path} is read-only (SQLite keeps its journal files beside the "
+                           "ledger); nothing was recorded", hint="make the folder writable, or move the ledger")
+    return None

@@ -24,8 +24,10 @@ from recon.ledger.schema import (
     MIGRATIONS,
     SCHEMA_VERSION,
     STATUSES,
+    access_problem,
     check_header,
     ledger_error,
+    write_problem,
 )
 from recon.months import Month
 
@@ -50,6 +52,7 @@ class Ledger:
         self.conn = conn
         self.readonly = readonly
         self._identity = _identity(path)
+        self._copy: Path | None = None  # a private copy read instead of a ledger SQLite cannot open in place
 
     # ---- opening
 
@@ -62,7 +65,50 @@ class Ledger:
             raise LedgerError(f"ledger {path} does not exist yet", hint="run 'recon reconcile' first, or give --ledger")
         if exists:
             check_header(path)
-        elif not readonly:
+        if readonly:
+            try:
+                return cls._open(path, readonly=True, exists=True)
+            except LedgerError as exc:
+                if not access_problem(str(exc)):
+                    raise
+            return cls._open_copy(path)  # history and verify still run from a read-only place
+        problem = write_problem(path)
+        if problem is not None:
+            raise problem
+        return cls._open(path, readonly=False, exists=exists)
+
+    @classmethod
+    def _open_copy(cls, path: Path) -> Ledger:
+        """Read a ledger SQLite cannot open in place (read-only folder, someone else's WAL files)
+        from a private copy of the database and its WAL; the copy goes when the ledger is closed."""
+        import shutil
+        import tempfile
+
+        folder = Path(tempfile.mkdtemp(prefix="recon-ledger-copy-"))
+        copy = folder / path.name
+        try:
+            shutil.copyfile(path, copy)
+            wal = Path(f"{path}-wal")
+            if wal.is_file():
+                shutil.copyfile(wal, Path(f"{copy}-wal"))
+            conn = sqlite3.connect(f"{copy.as_uri()}?mode=rw", uri=True, timeout=30, isolation_level=None,
+                                   check_same_thread=False)
+        except (OSError, sqlite3.Error) as exc:
+            shutil.rmtree(folder, ignore_errors=True)
+            raise ledger_error(exc, path, "reading a copy of it") from None
+        ledger = cls(path, conn, True)
+        ledger._copy = folder
+        try:
+            ledger.check_integrity()
+            ledger._prepare()
+        except BaseException:
+            ledger.close()
+            raise
+        return ledger
+
+    @classmethod
+    def _open(cls, path: Path, *, readonly: bool, exists: bool) -> Ledger:
+        if not exists:
             try:
                 path.parent.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
@@ -94,8 +140,8 @@ class Ledger:
         try:
             rows = self.conn.execute("PRAGMA integrity_check" if full else "PRAGMA quick_check").fetchall()
         except sqlite3.DatabaseError as exc:
-            raise LedgerError(f"ledger {self.path} is corrupted ({exc}); it was left unchanged",
-                              hint="restore it from a backup or move it aside") from None
+            # read-only, foreign-owned, busy or a full disk are not corruption: each says what it is
+            raise ledger_error(exc, self.path, "checking it", default_corrupt=True) from None
         if [tuple(r) for r in rows] != [("ok",)]:
             first = str(rows[0][0])[:100] if rows else "no answer"
             raise LedgerError(f"ledger {self.path} failed its integrity check ({first}); it was left unchanged",
@@ -144,6 +190,11 @@ class Ledger:
 
     def close(self) -> None:
         self.conn.close()
+        if self._copy is not None:
+            import shutil
+
+            shutil.rmtree(self._copy, ignore_errors=True)
+            self._copy = None
 
     def __enter__(self) -> Ledger:
         return self
