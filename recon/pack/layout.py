@@ -1,7 +1,7 @@
 """A small, renderer-neutral description of the pack's sheets.
 
-The content builder (:mod:`recon.pack.content`) says *what* each sheet shows as rows of plain
-values (optionally wrapped in :class:`Styled`); the writer (:mod:`recon.pack.writer`) turns
+The sheet builders (:mod:`recon.pack.sheets`) say *what* each sheet shows as rows of plain
+values (optionally wrapped in :class:`Styled`); the writer (:mod:`recon.pack.xlsx`) turns
 that into openpyxl objects. Keeping the two apart makes the fingerprint a hash of exactly the
 values shown, and lets long sheets stream as generators.
 """

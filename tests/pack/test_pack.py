@@ -12,8 +12,10 @@ from openpyxl import Workbook, load_workbook
 
 from recon.errors import UsageError
 from recon.findings import Severity
-from recon.pack import PackOptions, fingerprint_workbook, stated_fingerprint, verify_pack, write_pack
-from recon.pack import writer as pack_writer
+from recon.pack import xlsx as pack_xlsx
+from recon.pack.fingerprint import fingerprint_workbook, stated_fingerprint, verify_pack
+from recon.pack.model import PackOptions
+from recon.pack.save import write_pack
 from recon.reconcile.model import Comparison, ComparisonStatus, ExceptionRecord
 from tests.pack.fixtures import VALID_NHS, exceptions, make_result
 from tests.pack.snapshot import check_snapshot
@@ -267,7 +269,7 @@ def test_failure_mid_write_leaves_earlier_pack(tmp_path: Path, monkeypatch: pyte
     write_pack(make_result(), target, OPTIONS)
     before = target.read_bytes()
     calls = {"n": 0}
-    real_cells = pack_writer._cells
+    real_cells = pack_xlsx._cells
 
     def failing_cells(ws: Any, values: Any, styler: Any) -> Any:
         calls["n"] += 1
@@ -275,7 +277,7 @@ def test_failure_mid_write_leaves_earlier_pack(tmp_path: Path, monkeypatch: pyte
             raise KeyboardInterrupt
         return real_cells(ws, values, styler)
 
-    monkeypatch.setattr(pack_writer, "_cells", failing_cells)
+    monkeypatch.setattr(pack_xlsx, "_cells", failing_cells)
     with pytest.raises(KeyboardInterrupt):
         write_pack(make_result(exceptions(300)), target, OPTIONS)
     assert target.read_bytes() == before
@@ -344,9 +346,9 @@ def test_pack_gets_ordinary_file_permissions(tmp_path: Path) -> None:
 
 
 def test_exceptions_beyond_sheet_limit_continue_on_next_sheet(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from recon.pack import content
+    from recon.pack.sheets import exceptions as exception_sheets
 
-    monkeypatch.setattr(content, "MAX_SHEET_ROWS", 40)
+    monkeypatch.setattr(exception_sheets, "MAX_SHEET_ROWS", 40)
     info = write_pack(make_result(exceptions(100)), tmp_path / "p.xlsx", OPTIONS)
     assert [s for s in info.sheets if s.startswith("Exceptions")] == ["Exceptions", "Exceptions (2)", "Exceptions (3)"]
     wb = load_workbook(info.path)

@@ -1,13 +1,7 @@
-"""Render the pack's sheets with openpyxl (streaming, write-only) and save atomically.
+"""Render the pack's sheets with openpyxl (streaming, write-only), fingerprinting each as it goes.
 
-The file is written to a temporary file in the destination folder and moved over the
-destination with ``os.replace`` only when complete: a failed or interrupted run never leaves
-a half-written pack and leaves an earlier pack untouched.
-
-The *fingerprint* is the SHA-256 of every value the pack shows outside the Sign-off sheet,
-normalised so that it can be recomputed from the saved file (:func:`fingerprint_workbook`):
-per sheet, one canonical-JSON line per non-empty row (trailing blanks dropped); the pack hash
-is the SHA-256 of the lines ``json([title, sheet_sha256])`` in workbook order.
+openpyxl is slow on long sheets; the writer here keeps a 100,000-row Exceptions sheet to seconds by
+resolving named styles once and serialising plain cells as XML text directly.
 """
 
 from __future__ import annotations
@@ -16,16 +10,13 @@ import contextlib
 import copy
 import datetime as dt
 import hashlib
-import json
 import math
 import os
-import tempfile
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from openpyxl import Workbook, load_workbook
+from openpyxl import Workbook
 from openpyxl.cell import Cell, WriteOnlyCell
 from openpyxl.cell._writer import write_cell
 from openpyxl.chart import BarChart, LineChart, Reference
@@ -43,130 +34,13 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.pagebreak import Break
 from openpyxl.worksheet.properties import PageSetupProperties
 
-from recon.errors import UsageError
-from recon.pack import content
+from recon.pack.book import build_sheets
+from recon.pack.fingerprint import combine_sheet_hashes, row_line
 from recon.pack.layout import STYLES, ChartSpec, Sheet, Styled
-from recon.pack.model import PackInfo, PackOptions
+from recon.pack.model import PackOptions
 from recon.pack.privacy import clean_text, needs_quote
+from recon.pack.sheets.signoff import SIGNOFF_TITLE, signoff_sheet
 from recon.reconcile.model import ReconcileResult
-
-# ---------------------------------------------------------------- fingerprint
-
-
-def normalise(value: Any) -> Any:
-    """The value as a reader of the saved file gets it back, in JSON form."""
-    if isinstance(value, Styled):
-        value = value.value
-    if isinstance(value, str):
-        return value or None  # an empty string is not stored: it reads back as a blank
-    if value is None or isinstance(value, bool):
-        return value
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float):
-        value = float("%.16g" % value)  # what openpyxl stores  # noqa: UP031
-        return int(value) if value.is_integer() else value
-    if isinstance(value, dt.datetime):
-        return value.date().isoformat() if value.time() == dt.time() else value.isoformat()
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    return str(value)
-
-
-def _row_line(values: Sequence[Any]) -> bytes | None:
-    row = [normalise(v) for v in values]
-    while row and row[-1] is None:
-        row.pop()
-    if not row:
-        return None
-    return json.dumps(row, ensure_ascii=False, separators=(",", ":")).encode() + b"\n"
-
-
-def _combine(sheet_hashes: Iterable[tuple[str, str]]) -> str:
-    h = hashlib.sha256()
-    for title, digest in sheet_hashes:
-        h.update(json.dumps([title, digest], ensure_ascii=False).encode() + b"\n")
-    return h.hexdigest()
-
-
-def fingerprint_workbook(path: Path) -> str:
-    """Recompute a saved pack's fingerprint from its cell values (see module docstring)."""
-    wb = load_workbook(path, read_only=True, data_only=False)
-    try:
-        hashes = []
-        for ws in wb.worksheets:
-            if ws.title == content.SIGNOFF_TITLE:
-                continue
-            h = hashlib.sha256()
-            for row in ws.iter_rows(values_only=True):
-                line = _row_line(row)
-                if line is not None:
-                    h.update(line)
-            hashes.append((ws.title, h.hexdigest()))
-        return _combine(hashes)
-    finally:
-        wb.close()
-
-
-def stated_fingerprint(path: Path) -> str | None:
-    """The fingerprint written on the pack's Sign-off sheet."""
-    wb = load_workbook(path, read_only=True)
-    try:
-        if content.SIGNOFF_TITLE not in wb.sheetnames:
-            return None
-        for row in wb[content.SIGNOFF_TITLE].iter_rows(values_only=True):
-            if row and row[0] == "Pack fingerprint (SHA-256)":
-                return str(row[1])
-        return None
-    finally:
-        wb.close()
-
-
-@dataclass(frozen=True)
-class FilledSignOff:
-    """What a CYP lead typed into the pack's Sign-off sheet (decision as recon's word)."""
-
-    decision: str | None  # approve | caveats | reject
-    name: str | None
-    role: str | None
-    date: dt.date | None
-    caveats: tuple[str, ...]
-
-
-_DECISION_WORDS = {"approve": "approve", "approve with caveats": "caveats", "reject": "reject"}
-
-
-def read_signoff(path: Path) -> FilledSignOff:
-    """Read the Sign-off sheet's filled cells, so a lead who never opens a terminal can sign in Excel."""
-    wb = load_workbook(path, read_only=True)
-    try:
-        if content.SIGNOFF_TITLE not in wb.sheetnames:
-            return FilledSignOff(None, None, None, None, ())
-        cells: dict[str, Any] = {}
-        for row in wb[content.SIGNOFF_TITLE].iter_rows(values_only=True):
-            if row and isinstance(row[0], str):
-                cells[row[0].split("\n")[0].strip()] = row[1] if len(row) > 1 else None
-    finally:
-        wb.close()
-
-    def text(label: str) -> str | None:
-        value = cells.get(label)
-        return str(value).strip() or None if value is not None else None
-
-    raw_date = cells.get("Date")
-    day = raw_date.date() if isinstance(raw_date, dt.datetime) else raw_date if isinstance(raw_date, dt.date) else None
-    caveats = tuple(c.strip() for c in (text("Caveats") or "").splitlines() if c.strip())
-    decision = text("Decision")
-    return FilledSignOff(_DECISION_WORDS.get(decision.lower(), decision) if decision else None,
-                         text("Name"), text("Role"), day, caveats)
-
-
-def verify_pack(path: Path) -> bool:
-    """True when the figures and records in the file are those the pack was signed with."""
-    return stated_fingerprint(path) == fingerprint_workbook(path)
-
-
-# ---------------------------------------------------------------- rendering
 
 
 def _esc(text: str) -> str:
@@ -403,7 +277,7 @@ def _render(wb: Workbook, sheet: Sheet, styler: _Styler) -> str:
     h = hashlib.sha256()
     for values in sheet.rows:
         if sheet.fingerprinted:
-            line = _row_line(values)
+            line = row_line(values)
             if line is not None:
                 h.update(line)
         ws.append(_cells(ws, values, styler))
@@ -472,22 +346,7 @@ def _fill_and_save(
     wb: Workbook, result: ReconcileResult, target: Path, options: PackOptions,
 ) -> tuple[tuple[str, ...], int, str]:
     styler = _Styler()
-    team_sheets = content.team_sheet_names(result.exceptions) if options.split_by_team else None
-    sheets: list[Sheet] = [
-        content.cover_sheet(result, options, team_sheets),
-        content.summary_sheet(result, options),
-        content.breakdown_sheet("Access", "Access", result, options, content._ids_present(result, content.ACCESS_IDS)),
-        content.breakdown_sheet(
-            "Activity", "Activity in the month", result, options, content._ids_present(result, content.ACTIVITY_IDS),
-        ),
-        content.outcomes_sheet(result, options),
-        content.trend_sheet(result, options),
-        *content.exception_sheets(result, options),
-        content.differences_sheet(result, options),
-        content.data_quality_sheet(result, options),
-    ]
-    used = {s.title.lower() for s in sheets} | {content.SIGNOFF_TITLE.lower()}
-    appendix = content.details_sheets(result, options, used)
+    sheets, appendix = build_sheets(result, options)
     hashes: list[tuple[str, str]] = []
     for sheet in sheets:
         hashes.append((sheet.title, _render(wb, sheet, styler)))
@@ -496,55 +355,12 @@ def _fill_and_save(
     signoff_index = len(sheets)
     for sheet in appendix:
         hashes.append((sheet.title, _render(wb, sheet, styler)))
-    fingerprint = _combine(hashes)
-    _render(wb, content.signoff_sheet(fingerprint, result), styler)
+    fingerprint = combine_sheet_hashes(hashes)
+    _render(wb, signoff_sheet(fingerprint, result), styler)
     wb._sheets.insert(signoff_index, wb._sheets.pop())  # reorder before save
     hashes_order = [t for t, _ in hashes]
-    hashes_order.insert(signoff_index, content.SIGNOFF_TITLE)
+    hashes_order.insert(signoff_index, SIGNOFF_TITLE)
     wb.active = 0
     wb.save(target)
     exception_rows = len(result.exceptions)
     return tuple(hashes_order), exception_rows, fingerprint
-
-
-def _save_hook(result: ReconcileResult, target: Path, options: PackOptions) -> tuple[tuple[str, ...], int, str]:
-    return build_workbook(result, target, options)
-
-
-def _file_mode(path: Path) -> int:
-    """An existing pack's mode, else what a new file gets under the current umask."""
-    try:
-        return path.stat().st_mode & 0o777
-    except OSError:
-        mask = os.umask(0)
-        os.umask(mask)
-        return 0o666 & ~mask
-
-
-def write_pack(result: ReconcileResult, path: Path, options: PackOptions | None = None) -> PackInfo:
-    """Write the sign-off pack to ``path`` atomically; an earlier pack there is replaced only on success."""
-    options = options or PackOptions()
-    path = Path(path)
-    folder = path.parent if str(path.parent) else Path(".")
-    if not folder.is_dir():
-        raise UsageError(f"cannot write the pack {path}: folder {folder} does not exist")
-    if path.suffix.lower() != ".xlsx":
-        raise UsageError(f"cannot write the pack {path}: the file name must end in .xlsx")
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".xlsx.tmp", dir=folder)
-    tmp = Path(tmp_name)
-    try:
-        os.close(fd)
-        os.chmod(tmp, _file_mode(path))  # mkstemp's 0600 would make the pack unreadable to colleagues
-        sheets, rows, fingerprint = _save_hook(result, tmp, options)
-        digest = hashlib.sha256()
-        with tmp.open("rb") as fh:
-            for block in iter(lambda: fh.read(1 << 20), b""):
-                digest.update(block)
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except OSError as exc:
-        raise UsageError(f"cannot write the pack {path}: {exc.strerror or exc}") from None
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
-    return PackInfo(path=path, sha256=digest.hexdigest(), sheets=sheets, exception_rows=rows, fingerprint=fingerprint)

@@ -1,0 +1,140 @@
+"""Cell helpers shared by the pack's sheets: headers, numbers, masking, the verdict.
+
+Everything here is presentation of values the reconciliation already computed: no measure is
+recomputed. Privacy rules (masking, suppression, inert text) are applied in the sheets, before
+any value reaches the writer or the fingerprint.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from openpyxl.utils import get_column_letter
+
+from recon.findings import Severity
+from recon.measures.model import MeasureValue
+from recon.pack.layout import Styled
+from recon.pack.model import PackOptions
+from recon.pack.privacy import SUPPRESSED, clean_text, mask_text, suppress_count
+from recon.reconcile.model import ReconcileResult
+
+SEVERITY_RANK = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
+NO_TEAM = "(no team)"
+
+
+@dataclass(frozen=True)
+class Verdict:
+    text: str
+    style: str
+    advice: str
+
+
+NUMERIC_HEADERS = frozenset({
+    "Errors", "Warnings", "Info", "New", "Recurring", "Accepted", "Size (bytes)", "Rows", "Local", "Extract",
+    "Published", "Difference", "Value", "Mean", "Lower limit", "Upper limit", "Special cause", "Valid", "Other",
+    "Default", "Invalid", "Missing", "Records", "Completeness %", "Validity %", "Score",
+})
+
+
+def hdr(h: str) -> Styled:
+    """A header cell, right-aligned above numbers so each heading sits over its figures."""
+    return Styled(h, "header_num" if h in NUMERIC_HEADERS else "header")
+
+
+def header_height(labels: Sequence[str], width: float = 15) -> float:
+    """Row height (points) that shows every line of the wrapped header labels."""
+    per_line = max(int(width) - 2, 1)
+    lines = max((sum(-(-max(len(part), 1) // per_line) for part in label.split("\n")) for label in labels), default=1)
+    return 15.0 * lines + 3
+
+
+def text(value: Any, identifiable: bool) -> str:
+    """Any free text bound for a cell: masked (unless identifiable) and XML-safe."""
+    s = clean_text(str(value))
+    return s if identifiable else mask_text(s)
+
+
+def num(v: float | int | None) -> float | int | None:
+    if v is None or isinstance(v, bool):
+        return None
+    if isinstance(v, float) and not math.isfinite(v):
+        return None
+    return v
+
+
+def is_pct(result: ReconcileResult, measure_id: str) -> bool:
+    for v in result.local.values:
+        if v.id == measure_id:
+            return v.is_percentage
+    for c in result.comparisons:
+        if c.id == measure_id:
+            return c.denominator is not None
+    return False
+
+
+def measure_cell(v: MeasureValue | None, opts: PackOptions) -> Any:
+    if v is None:
+        return None
+    value = num(v.value)
+    if v.is_percentage:
+        if opts.suppress_small_counts and v.numerator is not None and v.numerator < 5:
+            return Styled(SUPPRESSED, "right")
+        return None if value is None else Styled(round(float(value), 1), "pct")
+    if opts.suppress_small_counts:
+        shown = suppress_count(value)
+        return Styled(shown, "right") if shown == SUPPRESSED else Styled(shown, "count")
+    return None if value is None else Styled(value, "count")
+
+
+def measure_names(result: ReconcileResult) -> dict[str, str]:
+    return {c.id: c.name for c in result.comparisons if c.name}
+
+
+def level_key(level: str | None) -> tuple[int, str]:
+    m = re.match(r"\s*(\d+)", level or "")
+    return (int(m.group(1)) if m else 10**6, level or "")
+
+
+def team_name(team: str | None) -> str:
+    return team if team else NO_TEAM
+
+
+def verdict(result: ReconcileResult, split_by_team: bool = False) -> Verdict:
+    """The one line a CYP lead reads first."""
+    to_fix = [e for e in result.exceptions if e.status != "accepted"]
+    errors = sum(1 for e in to_fix if e.severity is Severity.ERROR)
+    blocking = errors > 0 if result.exceptions else any(f.severity is Severity.ERROR for f in result.findings)
+    discrepancies = len(result.discrepancies)
+    if blocking:
+        n = errors or sum(1 for f in result.findings if f.severity is Severity.ERROR)
+        return Verdict(
+            "Fix before submitting", "status_bad",
+            f"{n:,} error-level record problem(s) must be corrected in the source system before the extract "
+            "is submitted: see " + ("your team's 'Fix' sheet." if split_by_team
+                                    else "the Exceptions sheet (filter by Team)."),
+        )
+    if discrepancies:
+        return Verdict(
+            "Discrepancies to explain", "status_warn",
+            f"{discrepancies} measure(s) differ beyond tolerance: explain each one (Summary sheet) "
+            "before signing off.",
+        )
+    return Verdict(
+        "Fit to submit", "status_good",
+        "No error-level record problem and no discrepancy beyond tolerance. Review any warnings, then sign off.",
+    )
+
+
+def fit_widths(lengths: Sequence[int], header: Sequence[str], caps: Sequence[int]) -> dict[int, float]:
+    return {
+        i + 1: float(min(max(n, len(h), 6) + 2, cap))
+        for i, (n, h, cap) in enumerate(zip(lengths, header, caps, strict=True))
+    }
+
+
+def get_col(n: int) -> str:
+    return get_column_letter(n)

@@ -1,0 +1,107 @@
+"""The Cover sheet: the verdict, the run's facts, records to fix by team, the input files."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+
+from recon import __version__
+from recon.findings import Severity
+from recon.pack.layout import NHS_BLUE, Grid, Sheet, Styled
+from recon.pack.model import PackOptions
+from recon.pack.sheets.common import hdr, team_name, text, verdict
+from recon.reconcile.model import ReconcileResult
+
+
+def cover_sheet(result: ReconcileResult, opts: PackOptions, team_sheets: dict[str, str] | None) -> Sheet:
+    g = Grid()
+    v = verdict(result, opts.split_by_team)
+    g.add(Styled(f"MHSDS CYP sign-off pack: {result.provider}, {result.month.label}", "title"))
+    g.add(Styled("Children and young people's mental health measures, checked before submission", "subtitle"))
+    g.blank()
+    g.add(Styled("Overall status", "label"), Styled(v.text, v.style))
+    advice_row = g.add(Styled("What to do", "label"), Styled(v.advice, "wrap"))
+    g.blank()
+    to_fix = [e for e in result.exceptions if e.status != "accepted"]
+    g.add(Styled("Provider", "label"), result.provider)
+    g.add(Styled("Reporting month", "label"), f"{result.month.label} ({result.month})")
+    if opts.deadline is not None:
+        today = opts.today or dt.date.today()
+        days = (opts.deadline - today).days
+        g.add(Styled("Submission deadline", "label"), Styled(opts.deadline, "date"))
+        left = f"{days} day(s) left" if days >= 0 else f"deadline passed {-days} day(s) ago"
+        g.add(Styled("Days left", "label"), left)
+    else:
+        g.add(Styled("Submission deadline", "label"), "not set")
+    g.add(Styled("Discrepancies beyond tolerance", "label"), Styled(len(result.discrepancies), "count_left"))
+    g.add(Styled("Records to fix", "label"), Styled(len(to_fix), "count_left"))
+    g.add(
+        Styled("  of which errors", "label"),
+        Styled(sum(1 for e in to_fix if e.severity is Severity.ERROR), "count_left"),
+    )
+    g.add(
+        Styled("Accepted (not to fix)", "label"),
+        Styled(len(result.exceptions) - len(to_fix), "count_left"),
+    )
+    g.add(Styled("Published figures", "label"), result.published_status or "none compared")
+    g.add(
+        Styled("Identifiers", "label"),
+        "IDENTIFIABLE: full NHS numbers and dates of birth shown. Keep inside the provider."
+        if opts.identifiable else "NHS numbers masked; dates of birth left out",
+    )
+    g.add(
+        Styled("Small counts", "label"),
+        "suppressed: 0-4 shown as *, other counts rounded to the nearest 5"
+        if opts.suppress_small_counts else "not suppressed: for use inside the provider only",
+    )
+    g.add(Styled("recon version", "label"), __version__)
+    g.add(Styled("Rules version", "label"), opts.rules_version or "not recorded")
+    run = f"started {result.started:%Y-%m-%d %H:%M:%S}, finished {result.finished:%Y-%m-%d %H:%M:%S}"
+    seconds = opts.run_seconds if opts.run_seconds is not None else (result.finished - result.started).total_seconds()
+    run += f", took {seconds:.1f} s"
+    g.add(Styled("Run", "label"), run)
+    g.blank()
+
+    g.add(Styled("Records to fix by team", "section"))
+    g.add(*(hdr(h) for h in ("Team", "Sheet", "Errors", "Warnings", "Info", "New", "Recurring", "Accepted")))
+    counts: dict[str, Counter[str]] = {}
+    for e in result.exceptions:
+        c = counts.setdefault(team_name(e.team), Counter())
+        if e.status == "accepted":
+            c["accepted"] += 1
+        else:
+            c[e.severity.value] += 1
+            c[e.status] += 1
+    if not counts:
+        g.add("No records to fix.")
+    for team in sorted(counts):
+        c = counts[team]
+        sheet = team_sheets.get(team, "") if team_sheets else "Exceptions"
+        g.add(
+            text(team, opts.identifiable), sheet,
+            *(Styled(c[k], "count") for k in ("error", "warning", "info", "new", "recurring", "accepted")),
+        )
+    g.blank()
+
+    g.add(Styled("Input files", "section"))
+    g.add(*(hdr(h) for h in ("Role", "File (table) and SHA-256", "Size (bytes)", "Rows")))
+    if not result.inputs:
+        g.add("No input files recorded.")
+    for i in result.inputs:
+        # The file's own name fits the column; the full path follows the hash on the next line,
+        # which has empty cells to run into.
+        short = i.name.replace("\\", "/").rsplit("/", 1)[-1]
+        name = text(short, opts.identifiable) + (f" ({i.table})" if i.table else "")
+        g.add(i.role, name, Styled(i.size, "count"), Styled(i.rows, "count") if i.rows is not None else None)
+        g.add(None, Styled(f"SHA-256 {i.sha256}  {text(i.name, opts.identifiable)}", "mono"))
+    if result.notes:
+        g.blank()
+        g.add(Styled("Notes", "section"))
+        for n in result.notes:
+            g.add(Styled(text(n, opts.identifiable), "note"))
+    g.blank()
+    g.add(Styled("Sign the pack off on the 'Sign-off' sheet.", "note"))
+    return Sheet(
+        "Cover", g.rows, widths={1: 30, 2: 40, 3: 12, 4: 12, 5: 12, 6: 12, 7: 12, 8: 12},
+        heights={advice_row: 13.5 * (len(v.advice) // 38 + 1)}, landscape=True, tab_color=NHS_BLUE,
+    )

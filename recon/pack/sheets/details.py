@@ -1,0 +1,90 @@
+"""Appendix sheets: the detail frames behind the figures, masked unless identifiable."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import polars as pl
+
+from recon.pack.layout import Sheet, Styled
+from recon.pack.model import PEOPLE_LISTS, PackOptions
+from recon.pack.privacy import IDENTIFYING_COLUMNS, NHS_NUMBER_COLUMNS
+from recon.pack.sheets.common import fit_widths, get_col, num, text
+from recon.reconcile.model import ReconcileResult
+
+
+def _details_title(name: str, used: set[str]) -> str:
+    base = ("Detail " + re.sub(r"[\[\]:*?/\\']", "_", name))[:31]
+    title, i = base, 2
+    while title.lower() in used:
+        suffix = f" ({i})"
+        title, i = base[: 31 - len(suffix)] + suffix, i + 1
+    used.add(title.lower())
+    return title
+
+
+def _private_frame(frame: pl.DataFrame, identifiable: bool) -> pl.DataFrame:
+    """Mask NHS numbers and drop other identifying columns unless the pack is identifiable."""
+    if identifiable:
+        return frame
+    exprs: list[pl.Expr] = []
+    for name in frame.columns:
+        if name in NHS_NUMBER_COLUMNS:
+            s = pl.col(name).cast(pl.String).str.replace_all(r"[\s-]", "")
+            exprs.append(
+                pl.when(s.is_null()).then(None)
+                .when(s.str.contains(r"^\d{10}$")).then(pl.lit("*** *** ") + s.str.slice(6, 4))
+                .otherwise(pl.lit("***")).alias(name)
+            )
+        elif name not in IDENTIFYING_COLUMNS:
+            exprs.append(pl.col(name))
+    return frame.select(exprs)
+
+
+def _plain(v: Any, identifiable: bool) -> Any:
+    if v is None or isinstance(v, bool):
+        return v
+    if isinstance(v, dt.datetime):
+        return v.isoformat(sep=" ")
+    if isinstance(v, dt.date):
+        return Styled(v, "date")
+    if isinstance(v, dt.time):
+        return v.isoformat()
+    if isinstance(v, int | float):
+        return num(v)
+    return text(v, identifiable)
+
+
+def details_sheets(result: ReconcileResult, opts: PackOptions, used: set[str]) -> list[Sheet]:
+    sheets = []
+    for name in sorted(result.local.details):
+        if name in PEOPLE_LISTS and not opts.people_lists:
+            continue
+        frame = _private_frame(result.local.details[name], opts.identifiable)
+        header = tuple(frame.columns)
+        lengths = [
+            int(frame.select(pl.col(c).cast(pl.String).str.len_chars().max()).item() or 0) if len(frame) else 0
+            for c in header
+        ]
+        widths = fit_widths(lengths, header, tuple(40 for _ in header)) if header else {}
+        ident = opts.identifiable
+
+        def gen(
+            frame: pl.DataFrame = frame, header: tuple[str, ...] = header, name: str = name, ident: bool = ident,
+        ) -> Iterator[list[Any]]:
+            yield [Styled(f"Records behind the figures: {name}", "title")]
+            yield [Styled(f"{len(frame):,} row(s)." + ("" if ident else " NHS numbers masked; dates of birth left out."), "subtitle")]
+            yield [Styled(h, "header") for h in header]
+            for row in frame.iter_rows():
+                yield [_plain(v, ident) for v in row]
+
+        last = 3 + max(len(frame), 1)
+        end_col = get_col(max(len(header), 1))
+        sheets.append(Sheet(
+            _details_title(name, used), gen(), widths=widths, freeze="A4", autofilter=f"A3:{end_col}{last}",
+            print_title_rows="3:3",
+        ))
+    return sheets

@@ -1,0 +1,65 @@
+"""The Differences sheet: record-level differences between local records and the extract."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from recon.pack.layout import Sheet, Styled
+from recon.pack.model import PackOptions
+from recon.pack.privacy import IDENTIFYING_COLUMNS, NHS_NUMBER_COLUMNS, mask_nhs_number
+from recon.pack.sheets.common import fit_widths, team_name, text
+from recon.reconcile.model import ReconcileResult, RecordClass
+
+CLASS_TEXT = {
+    RecordClass.MISSING_IN_EXTRACT: "Missing in extract",
+    RecordClass.MISSING_LOCALLY: "Missing locally",
+    RecordClass.FIELD_DIFFERS: "Field differs",
+    RecordClass.DUPLICATE_KEY: "Duplicate key",
+    RecordClass.ORPHAN: "Orphan",
+    RecordClass.BARREN: "Barren",
+}
+
+
+DIFF_HEADER = (
+    "Exception ID", "Difference", "Team", "Table", "Record key", "Fields (local → extract)", "What it means",
+    "Suggested action", "Measures moved",
+)
+
+
+def differences_sheet(result: ReconcileResult, opts: PackOptions) -> Sheet:
+    ident = opts.identifiable
+
+    def field_text(column: str, local: str | None, extract: str | None) -> str:
+        if column in NHS_NUMBER_COLUMNS and not ident:
+            local, extract = mask_nhs_number(local), mask_nhs_number(extract)
+        elif column in IDENTIFYING_COLUMNS and not ident:
+            return f"{column}: (identifying, not shown)"
+        return f"{column}: {local if local is not None else '(blank)'} → {extract if extract is not None else '(blank)'}"
+
+    records = sorted(result.records, key=lambda r: (r.team or "~", r.table, r.record_class.value, r.key))
+    values = [
+        [
+            r.exception_id, CLASS_TEXT[r.record_class], text(team_name(r.team), ident), r.table, text(r.key, ident),
+            text("; ".join(field_text(f.column, f.local, f.extract) for f in r.fields), ident),
+            text(r.message, ident), text(r.action, ident), ", ".join(r.measures),
+        ]
+        for r in records
+    ]
+    lengths = [max((len(v[i]) for v in values), default=0) for i in range(len(DIFF_HEADER))]
+    widths = fit_widths(lengths, DIFF_HEADER, (18, 20, 20, 30, 30, 50, 60, 50, 24))
+    header_row = 3
+
+    def gen() -> Iterator[list[Any]]:
+        yield [Styled("Record-level differences between the local records and the pre-deadline extract", "title")]
+        yield [Styled(f"{len(values):,} record(s) differ.", "subtitle")]
+        yield [Styled(h, "header") for h in DIFF_HEADER]
+        if not values:
+            yield [Styled("No record-level differences (or no extract compared).", "note")]
+        yield from values
+
+    last = header_row + max(len(values), 1)
+    return Sheet(
+        "Differences", gen(), widths=widths, freeze=f"B{header_row + 1}",
+        autofilter=f"A{header_row}:I{last}", print_title_rows=f"{header_row}:{header_row}",
+    )

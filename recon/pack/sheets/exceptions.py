@@ -1,0 +1,118 @@
+"""The Exceptions sheets: every record to fix, one list or one sheet per team."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from recon.findings import Severity
+from recon.pack.layout import AMBER, RED, Rule, Sheet, Styled
+from recon.pack.model import PackOptions
+from recon.pack.sheets.common import SEVERITY_RANK, fit_widths, team_name, text
+from recon.reconcile.model import ExceptionRecord, ReconcileResult
+
+EXCEPTION_HEADER = (
+    "Exception ID", "Status", "Severity", "Team", "Table", "Record key", "Problem", "Suggested action", "Found by",
+)
+
+
+def sorted_exceptions(exceptions: Sequence[ExceptionRecord]) -> list[ExceptionRecord]:
+    """Accepted last; then errors first; then team, table, key: the order a team works through."""
+    return sorted(
+        exceptions,
+        key=lambda e: (
+            e.status == "accepted", SEVERITY_RANK.get(e.severity, 9), e.team or "~", e.table, e.key or "",
+            e.exception_id,
+        ),
+    )
+
+
+def team_sheet_names(exceptions: Sequence[ExceptionRecord]) -> dict[str, str]:
+    """One valid, unique worksheet title per team ("Fix TEAM")."""
+    names: dict[str, str] = {}
+    used: set[str] = set()
+    for team in sorted({team_name(e.team) for e in exceptions}):
+        base = "Fix " + re.sub(r"[\[\]:*?/\\']", "_", team)
+        base = base[:31]
+        name, i = base, 2
+        while name.lower() in used:
+            suffix = f" ({i})"
+            name, i = base[: 31 - len(suffix)] + suffix, i + 1
+        used.add(name.lower())
+        names[team] = name
+    return names
+
+
+def _exception_values(e: ExceptionRecord, identifiable: bool) -> list[Any]:
+    return [
+        e.exception_id, e.status, e.severity.value, text(team_name(e.team), identifiable), e.table,
+        text(e.key, identifiable) if e.key is not None else "", text(e.problem, identifiable),
+        text(e.action, identifiable), e.source,
+    ]
+
+
+def exceptions_sheet(
+    title: str, exceptions: Sequence[ExceptionRecord], opts: PackOptions, heading: str,
+) -> Sheet:
+    rows = sorted_exceptions(exceptions)
+    values = [_exception_values(e, opts.identifiable) for e in rows]
+    lengths = [max((len(v[i]) for v in values), default=0) for i in range(len(EXCEPTION_HEADER))]
+    widths = fit_widths(lengths, EXCEPTION_HEADER, (18, 11, 10, 20, 34, 30, 70, 60, 12))
+    errors = sum(1 for e in rows if e.severity is Severity.ERROR and e.status != "accepted")
+    to_fix = sum(1 for e in rows if e.status != "accepted")
+    n = len(values)
+    header_row = 3
+
+    def gen() -> Iterator[list[Any]]:
+        yield [Styled(heading, "title")]
+        yield [Styled(
+            f"{to_fix:,} record(s) to fix ({errors:,} errors); {n - to_fix:,} accepted. Every record is listed, "
+            "not a sample: use the filter arrows to choose your team.", "subtitle",
+        )]
+        yield [Styled(h, "header") for h in EXCEPTION_HEADER]
+        if not values:
+            yield [Styled("No records to fix.", "note")]
+        yield from values
+
+    last = header_row + max(n, 1)
+    return Sheet(
+        title, gen(), widths=widths, freeze=f"B{header_row + 1}", autofilter=f"A{header_row}:I{last}",
+        print_title_rows=f"{header_row}:{header_row}",
+        rules=[
+            Rule(f"C{header_row + 1}:C{last}", "equals", "error", RED, True),
+            Rule(f"C{header_row + 1}:C{last}", "equals", "warning", AMBER),
+            Rule(f"B{header_row + 1}:B{last}", "equals", "new", "", True),
+        ],
+        tab_color="DA291C" if errors else None,
+    )
+
+
+MAX_SHEET_ROWS = 1_000_000  # Excel holds 1,048,576 rows; longer lists continue on a further sheet
+
+
+def _chunked(title: str, rows: Sequence[ExceptionRecord], opts: PackOptions, heading: str) -> list[Sheet]:
+    ordered = sorted_exceptions(rows)
+    parts = [ordered[i : i + MAX_SHEET_ROWS] for i in range(0, len(ordered), MAX_SHEET_ROWS)] or [[]]
+    sheets = []
+    for n, part in enumerate(parts, 1):
+        suffix = f" ({n})" if n > 1 else ""
+        more = f" (part {n} of {len(parts)})" if len(parts) > 1 else ""
+        sheets.append(exceptions_sheet(title[: 31 - len(suffix)] + suffix, part, opts, heading + more))
+    return sheets
+
+
+def exception_sheets(result: ReconcileResult, opts: PackOptions) -> list[Sheet]:
+    if not opts.split_by_team:
+        return _chunked("Exceptions", result.exceptions, opts, "Records to fix: every team")
+    names = team_sheet_names(result.exceptions)
+    if not names:
+        return [exceptions_sheet("Exceptions", (), opts, "Records to fix")]
+    by_team: dict[str, list[ExceptionRecord]] = {}
+    for e in result.exceptions:
+        by_team.setdefault(team_name(e.team), []).append(e)
+    return [
+        sheet
+        for team in sorted(names)
+        for sheet in _chunked(names[team], by_team[team], opts, f"Records to fix: {text(team, opts.identifiable)}")
+    ]
