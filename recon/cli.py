@@ -99,8 +99,18 @@ KeyFileOpt = Annotated[
 ProviderOpt = Annotated[str | None, typer.Option("--provider", help="Provider ODS code (default: from the data).")]
 
 
+class _SafeConsole(Console):
+    """Every string printed, table cells included, passes :func:`recon.safe_text.clean`; markup is
+    off, so text from data ("[/]" in a team name, a path) is printed, never interpreted."""
+
+    def render_str(self, text: str, **kwargs: Any) -> Any:
+        from recon.safe_text import clean
+
+        return super().render_str(clean(text, 20_000, keep_lines=True), **kwargs)
+
+
 def _console(stderr: bool = False) -> Console:
-    return Console(stderr=stderr, highlight=False, soft_wrap=stderr)
+    return _SafeConsole(stderr=stderr, highlight=False, soft_wrap=stderr, markup=False)
 
 
 def _print_json(payload: dict[str, Any]) -> None:

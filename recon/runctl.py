@@ -374,9 +374,24 @@ def redact(text: str) -> str:
 
 class _RedactFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
-        record.msg = redact(record.getMessage())
+        from recon.safe_text import clean
+
+        record.msg = clean(redact(record.getMessage()), 4000)  # one record, one line: no forged lines
         record.args = None
         return True
+
+
+class _QuietFileHandler(logging.FileHandler):
+    """A log file that cannot be written (disk full, file too large) warns once, without a traceback."""
+
+    _warned = False
+
+    def handleError(self, record: logging.LogRecord) -> None:
+        if not self._warned:
+            self._warned = True
+            with contextlib.suppress(Exception):
+                sys.stderr.write(f"recon: warning: cannot write the log file {self.baseFilename} "
+                                 "(disk full?); the run goes on without it\n")
 
 
 _HANDLER_MARK = "_recon_handler"
@@ -403,7 +418,7 @@ def configure_logging(*, quiet: bool = False, log_file: Path | None = None, verb
     if log_file is not None:
         try:
             Path(log_file).parent.mkdir(parents=True, exist_ok=True)
-            fh = logging.FileHandler(log_file, encoding="utf-8")
+            fh = _QuietFileHandler(log_file, encoding="utf-8")
         except OSError as exc:
             raise OutputError(f"{log_file}: cannot open log file: {_os_reason(exc)}") from None
         fh.setLevel(logging.INFO)

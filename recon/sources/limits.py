@@ -56,8 +56,9 @@ def set_limits(value: Limits) -> None:
 
 
 def _over(shown: str, what: str, limit_name: str, limit: int, rule: str) -> InputError:
+    del rule  # every limit is one rule, whatever the reader
     return InputError(f"{what}, over the limit {limit_name} = {limit:,}; refused before reading it",
-                      file=shown, rule=rule, hint=f"raise limits.{limit_name} in the configuration if this is genuine")
+                      file=shown, rule="SRC013", hint=f"raise limits.{limit_name} in the configuration if this is genuine")
 
 
 def check_file_size(shown: str, size: int, rule: str = "SRC001") -> None:

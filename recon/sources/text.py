@@ -34,8 +34,8 @@ def found_columns(columns: Sequence[str], known: Iterable[str]) -> str:
     if not any(c in known for c in columns):
         return (f"none of its {len(columns)} columns has a name recon knows: "
                 "does the file lack its header row?")
-    shown = ", ".join(columns[:12]) + (" ..." if len(columns) > 12 else "")
-    return f"found: {shown}"
+    shown = ", ".join(c if len(c) <= 60 else c[:60] + "..." for c in columns[:12])
+    return f"found: {shown}" + (f" ... ({len(columns)} columns)" if len(columns) > 12 else "")
 
 
 @dataclass(frozen=True)
