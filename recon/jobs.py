@@ -313,6 +313,7 @@ def _reconcile(run: ResolvedRun, ledger: Ledger | None, run_id: str, steps: Step
                 pack_path=str(run.pack.resolve()) if run.pack is not None else None,
                 pack_sha256=pack_sha,
                 pack_fingerprint=pack_info.fingerprint if pack_info is not None else None,
+                pack_view=_pack_view(pack_stage.tmp) if run.pack is not None else None,
             )
             steps.step("ledger")
             _commit(ledger, record, staged)
@@ -380,6 +381,18 @@ def _write_pack(result: Any, tmp: Path, run: ResolvedRun, seconds: float) -> tup
     )
     info = write_pack(result, tmp, options)
     return info, sha256_file(tmp)
+
+
+def _pack_view(path: Path) -> str | None:
+    """What the written pack shows beyond its values (None for a file that is not a workbook)."""
+    import zipfile
+
+    from recon.pack.view import view_fingerprint
+
+    try:
+        return view_fingerprint(path)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError):
+        return None
 
 
 def _dumps(payload: Any) -> str:

@@ -143,7 +143,7 @@ def load_key(path: Path | str | None = None) -> bytes | None:
 
 
 _RUN_COLUMNS = ("run_id", "command", "provider", "month", "started", "finished", "exit_code", "recon_version",
-                "rules_version", "user", "pack_path", "pack_sha256", "pack_fingerprint")
+                "rules_version", "user", "pack_path", "pack_sha256", "pack_fingerprint", "pack_view")
 
 
 def run_digest(ledger: Ledger, run_id: str) -> str:
@@ -261,6 +261,14 @@ def _run_by_content(ledger: Ledger, pack: Path) -> RunRow | None:
     if run is not None and fingerprint_workbook(pack) != stated:
         raise UsageError(f"{pack}: its figures or records were changed after recon wrote it (the fingerprint on "
                          "its Sign-off sheet no longer matches); re-run recon reconcile and sign the new pack")
+    if run is not None:
+        from recon.pack.view import view_fingerprint
+
+        recorded = ledger.pack_view(run.run_id)
+        if recorded is not None and view_fingerprint(pack) != recorded:
+            raise UsageError(f"{pack}: what it shows was changed after recon wrote it (number formats, colours, "
+                             "hidden rows, columns or sheets outside the Sign-off sheet); re-run recon reconcile "
+                             "and sign the new pack")
     return run
 
 

@@ -70,6 +70,7 @@ class RunRecord:
     pack_path: str | None = None
     pack_sha256: str | None = None
     pack_fingerprint: str | None = None
+    pack_view: str | None = None  # recon.pack.view.view_fingerprint of the written pack
 
 
 @dataclass(frozen=True)

@@ -144,6 +144,8 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
                    MIN(r.rowid)
             FROM exceptions e JOIN runs r USING (run_id) GROUP BY 1, 2""",
         "DROP TABLE exceptions",
+        # what the pack shows beyond its values (formats, colours, hidden rows and sheets)
+        "ALTER TABLE runs ADD COLUMN pack_view TEXT",
     ),
 )
 APPEND_ONLY_TRIGGERS = frozenset(

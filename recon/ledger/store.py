@@ -245,9 +245,11 @@ class Ledger:
         with self.transaction(f"recording run {run.run_id}") as c:
             c.execute(
                 "INSERT INTO runs (run_id, command, provider, month, started, finished, exit_code, recon_version,"
-                " rules_version, user, pack_path, pack_sha256, pack_fingerprint) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                " rules_version, user, pack_path, pack_sha256, pack_fingerprint, pack_view)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (run.run_id, run.command, run.provider, str(run.month), iso(run.started), at, run.exit_code,
-                 run.recon_version, run.rules_version, user, run.pack_path, run.pack_sha256, run.pack_fingerprint),
+                 run.recon_version, run.rules_version, user, run.pack_path, run.pack_sha256, run.pack_fingerprint,
+                 run.pack_view),
             )
             c.executemany(
                 "INSERT INTO run_inputs (run_id, role, root, path, size, sha256) VALUES (?,?,?,?,?,?)",
@@ -349,6 +351,10 @@ class Ledger:
                 sql += f" AND {col} = ?"
                 args.append(val)
         return [RunRow(*r) for r in self.conn.execute(sql + " ORDER BY finished, rowid", args)]
+
+    def pack_view(self, run_id: str) -> str | None:
+        row = self.conn.execute("SELECT pack_view FROM runs WHERE run_id = ?", (run_id,)).fetchone()
+        return None if row is None else row[0]
 
     def has_run(self, run_id: str) -> bool:
         return self.conn.execute("SELECT 1 FROM runs WHERE run_id = ?", (run_id,)).fetchone() is not None

@@ -33,7 +33,8 @@ def team_sheet_names(exceptions: Sequence[ExceptionRecord]) -> dict[str, str]:
     names: dict[str, str] = {}
     used: set[str] = set()
     for team in sorted({team_name(e.team) for e in exceptions}):
-        base = "Fix " + re.sub(r"[\[\]:*?/\\']", "_", team)
+        # Excel refuses these in a sheet title, and a control character makes the file corrupt
+        base = "Fix " + re.sub(r"[\[\]:*?/\\'\x00-\x1f\x7f\ud800-\udfff\ufffe\uffff]", "_", team)
         base = base[:31]
         name, i = base, 2
         while name.lower() in used:
