@@ -15,7 +15,7 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from recon import __version__
 from recon.config import INPUT_ROLES, ProviderSettings, ReconConfig, load_config
@@ -47,6 +47,8 @@ from recon.runctl import (
 )
 from recon.signoff import sha256_file
 from recon.sources.limits import set_limits
+
+_R = TypeVar("_R")
 
 
 @dataclass(frozen=True)
@@ -267,6 +269,7 @@ def _reconcile(run: ResolvedRun, ledger: Ledger | None, run_id: str, steps: Step
         assert run.epr is not None
         result = run_reconcile(run.month, run.epr, progress=steps.callback, extract=run.extract,
                        published=run.published, mapping=run.mapping, status=run.status, settings=run.settings)
+        result = _private(result)
         provider = result.provider
         locks.hold(provider)  # as resolved from the data: whatever flags and ledger another run used
         if ledger is not None and result.exceptions:
@@ -329,6 +332,19 @@ def _reconcile(run: ResolvedRun, ledger: Ledger | None, run_id: str, steps: Step
     if run.pack is not None:
         LOG.info("pack %s sha256 %s", run.pack, pack_sha)
     return JobOutcome(run_id, run, result, exit_code, pack_info, pack_sha, run.ledger)
+
+
+def _private(result: _R) -> _R:
+    """NHS numbers and postcodes outside the known identifying columns masked before anything is
+    shown, logged, recorded or written; a warning names where they were (once per run)."""
+    from recon.identifiers import mask_identifiers
+
+    masked, where = mask_identifiers(result)
+    if where:
+        LOG.warning("values shaped like NHS numbers or postcodes found in %s%s; they are masked in every output "
+                    "(is an NHS number used as LocalPatientId?)", ", ".join(where[:5]),
+                    f" and {len(where) - 5} more" if len(where) > 5 else "")
+    return masked
 
 
 def _commit(ledger: Ledger | None, record: RunRecord, staged: list[Any]) -> None:
@@ -419,7 +435,7 @@ def _measures(run: ResolvedRun, ledger: Ledger | None, run_id: str, steps: Steps
     started = now_utc()
     steps.step("measures")
     assert run.epr is not None
-    result = run_measures(run.epr, run.month, mapping=run.mapping, settings=run.settings)
+    result = _private(run_measures(run.epr, run.month, mapping=run.mapping, settings=run.settings))
     record = RunRecord(run_id, "measures", result.provider, run.month, started, now_utc(), 0, __version__,
                        rules_version(), inputs=_inputs(run), values=tuple(_values(result, "local")))
     _commit(ledger, record, [])
@@ -439,7 +455,7 @@ def _validate(run: ResolvedRun, ledger: Ledger | None, run_id: str, steps: Steps
     started = now_utc()
     steps.step("validate")
     assert run.epr is not None
-    report = validate_extract(run.epr, run.month, mapping=run.mapping, settings=run.settings)
+    report = _private(validate_extract(run.epr, run.month, mapping=run.mapping, settings=run.settings))
     exit_code = int(report.exit_code)
     record = RunRecord(run_id, "validate", getattr(report, "provider", None) or run.settings.ods, run.month,
                        started, now_utc(), exit_code, __version__, rules_version(),
