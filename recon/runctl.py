@@ -173,7 +173,8 @@ def recover_outputs(target: Path, recorded: Callable[[str], bool] | None) -> lis
 
 def _remove_stale(folder: Path, name: str) -> None:
     """Temporary files of runs that died (their pid is gone) are removed; live runs' are left alone."""
-    pattern = re.compile(rf"^\.{re.escape(name)}\.(\d+)\.recon-(tmp|old)")
+    # ours, and the pack writer's own temporary file beside ours ("." + our temporary name + ...)
+    pattern = re.compile(rf"^\.\.?{re.escape(name)}\.(\d+)\.recon-(tmp|old)")
     with contextlib.suppress(OSError):
         for p in folder.iterdir():
             m = pattern.match(p.name)

@@ -112,3 +112,16 @@ def test_a_lock_file_that_is_a_symlink_never_truncates_its_target(first: dict[st
     res = cli("reconcile", "--month", "2024-09", "--epr", first["epr"], "--provider", "RXX")
     assert res.exit_code == 2 and "symbolic link" in res.stderr
     assert pack.read_bytes() == first["before"]
+
+
+def test_temporary_files_of_dead_runs_are_removed_and_live_ones_kept(tmp_path: Path) -> None:
+    from recon.runctl import stage_file
+
+    dead, live = 2 ** 22 + 12345, os.getppid()  # a pid no process has; a pid that is alive
+    names = [f".pack.xlsx.{dead}.recon-tmp.xlsx", f"..pack.xlsx.{dead}.recon-tmp.x1y2.xlsx.tmp",
+             f".pack.xlsx.{dead}.recon-old.xlsx", f".pack.xlsx.{live}.recon-tmp.xlsx", "pack.xlsx"]
+    for name in names:
+        (tmp_path / name).write_text("x", encoding="utf-8")
+    staged = stage_file(tmp_path / "pack.xlsx")
+    staged.discard()
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([f".pack.xlsx.{live}.recon-tmp.xlsx", "pack.xlsx"])
