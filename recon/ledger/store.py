@@ -417,7 +417,7 @@ class Ledger:
         the newest month recorded), then give the space back. Signed-off runs are records: never
         touched (the triggers would refuse it anyway). Exception memory and decisions are kept."""
         if keep_months < 1:
-            raise UsageError("--keep-months must be at least 1")
+            raise UsageError("the number of months to keep must be at least 1")
         newest = self.conn.execute("SELECT MAX(month) FROM runs").fetchone()[0]
         before = self._size()
         if newest is None:
