@@ -107,6 +107,10 @@ LedgerOpt = Annotated[
 NoLedgerOpt = Annotated[bool, typer.Option("--no-ledger", help="Do not record this run in the ledger.")]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Only warnings and errors (for cron).")]
 LogFileOpt = Annotated[Path | None, typer.Option("--log-file", help="Append a log of the run here (no patient data).")]
+KeyFileOpt = Annotated[
+    Path | None,
+    typer.Option("--key-file", help="Sign-off key (default $RECON_SIGNOFF_KEY_FILE): seals or checks each sign-off."),
+]
 ProviderOpt = Annotated[str | None, typer.Option("--provider", help="Provider ODS code (default: from the data).")]
 SnomedOpt = Annotated[
     Path | None,
@@ -115,8 +119,18 @@ SnomedOpt = Annotated[
 ]
 
 
+class _SafeConsole(Console):
+    """Every string printed, table cells included, passes :func:`recon.safe_text.clean`; markup is
+    off, so text from data ("[/]" in a team name, a path) is printed, never interpreted."""
+
+    def render_str(self, text: str, **kwargs: Any) -> Any:
+        from recon.safe_text import clean
+
+        return super().render_str(clean(text, 20_000, keep_lines=True), **kwargs)
+
+
 def _console(stderr: bool = False) -> Console:
-    return Console(stderr=stderr, highlight=False, soft_wrap=stderr)
+    return _SafeConsole(stderr=stderr, highlight=False, soft_wrap=stderr, markup=False)
 
 
 def _print_json(payload: dict[str, Any]) -> None:
@@ -181,6 +195,9 @@ def _root(
     debug: Annotated[bool, typer.Option("--debug", help="Show Python tracebacks on failure.")] = False,
 ) -> None:
     _state["debug"] = debug
+    from recon.runctl import handle_termination_signals
+
+    handle_termination_signals()
 
 
 @app.command()
@@ -393,6 +410,7 @@ def signoff(
     name: Annotated[str | None, typer.Option("--name", help="Full name of the person signing.")] = None,
     role: Annotated[str | None, typer.Option("--role", help="Their role, e.g. 'CYP lead'.")] = None,
     caveat: Annotated[list[str] | None, typer.Option("--caveat", help="A caveat (repeatable).")] = None,
+    key_file: KeyFileOpt = None,
     as_json: JsonOpt = False,
     config: ConfigOpt = None,
     ledger: LedgerOpt = None,
@@ -404,16 +422,21 @@ def signoff(
         raise UsageError("missing --pack (or use 'recon signoff verify')")
     from recon.ledger import Ledger
     from recon.render.history import render_signoff
-    from recon.signoff import sign_off
+    from recon.signoff import load_key, sign_off
 
+    key = load_key(key_file)
     with Ledger.open(_ledger_path(ledger, config)) as led:
-        record = sign_off(led, pack, decision, name, role, caveat or ())
+        record = sign_off(led, pack, decision, name, role, caveat or (), key=key)
     _emit(as_json, record.to_json_dict, lambda c: render_signoff(record, c))
 
 
 @signoff_app.command("verify")
 def signoff_verify(
     pack: Annotated[Path | None, typer.Option("--pack", help="Check only this pack's sign-offs.")] = None,
+    key_file: KeyFileOpt = None,
+    head: Annotated[
+        str | None, typer.Option("--head", help="A chain head (hash) printed at sign-off that must still be there.")
+    ] = None,
     as_json: JsonOpt = False,
     config: ConfigOpt = None,
     ledger: LedgerOpt = None,
@@ -421,12 +444,34 @@ def signoff_verify(
     """Check the sign-off chain, that signed packs are unchanged and that their inputs are unchanged."""
     from recon.ledger import Ledger
     from recon.render.history import render_verify
-    from recon.signoff import verify
+    from recon.signoff import load_key, verify
 
+    key = load_key(key_file)
     with Ledger.open(_ledger_path(ledger, config), readonly=True) as led:
-        report = verify(led, pack)
+        report = verify(led, pack, key=key, head=head)
     _emit(as_json, report.to_json_dict, lambda c: render_verify(report, c))
     raise typer.Exit(report.exit_code)
+
+
+ledger_app = typer.Typer(name="ledger", help="Look after the run ledger: 'recon ledger prune'.",
+                         no_args_is_help=True, add_completion=False)
+app.add_typer(ledger_app, name="ledger")
+
+
+@ledger_app.command("prune")
+def ledger_prune(
+    keep_months: Annotated[int, typer.Option("--keep-months", help="Keep runs of the last N reporting months.")],
+    as_json: JsonOpt = False,
+    config: ConfigOpt = None,
+    ledger: LedgerOpt = None,
+) -> None:
+    """Forget unsigned runs of older months (signed-off runs are always kept) and compact the ledger."""
+    from recon.ledger import Ledger
+    from recon.render.history import render_prune
+
+    with Ledger.open(_ledger_path(ledger, config)) as led:
+        report = led.prune(keep_months)
+    _emit(as_json, report.to_json_dict, lambda c: render_prune(report, c))
 
 
 @app.command()

@@ -20,6 +20,7 @@ from typing import Any
 from recon.choices import PersonKey
 from recon.errors import ConfigError
 from recon.months import Month
+from recon.sources.limits import Limits
 
 
 @dataclass(frozen=True)
@@ -120,6 +121,7 @@ class ReconConfig:
     pack: PackSettings = PackSettings()
     status: str | None = None
     waits: WaitsSettings = WaitsSettings()
+    limits: Limits = field(default_factory=Limits)
     reference: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))  # snomed = path template
 
     def snomed(self, month: Month) -> Path | None:
@@ -161,7 +163,7 @@ class ReconConfig:
         return text
 
 
-_TOP = {"provider", "paths", "inputs", "deadline", "pack", "reconcile", "reference", "waits"}
+_TOP = {"provider", "paths", "inputs", "deadline", "pack", "reconcile", "reference", "waits", "limits"}
 
 
 def _table(doc: Mapping[str, Any], key: str, allowed: set[str], where: str) -> dict[str, Any]:
@@ -285,8 +287,10 @@ def load_config(path: str | Path) -> ReconConfig:
         if not 1 <= n <= 3650:
             raise ConfigError(f"{where}: waits.{key} must be between 1 and 3650 days, not {n}")
         waits_days[key] = n
+    limits = Limits.from_table(_table(doc, "limits", set(Limits.__dataclass_fields__), where), where)
 
     return ReconConfig(
+        limits=limits,
         source=path.resolve(),
         provider=provider,
         provider_set=frozenset(prov),

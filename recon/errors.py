@@ -29,9 +29,12 @@ class ReconError(Exception):
     exit_code: ExitCode = ExitCode.FAILED
 
     def __init__(self, message: str, *, hint: str | None = None) -> None:
+        from recon.safe_text import clean
+
+        message = clean(message)  # paths and values can hold escapes, newlines or a megabyte of header
         super().__init__(message)
         self.message = message
-        self.hint = hint
+        self.hint = None if hint is None else clean(hint, 500)
 
     def __str__(self) -> str:
         return self.message if not self.hint else f"{self.message} ({self.hint})"

@@ -43,10 +43,22 @@ from recon.pipeline import Pipeline, WritePack
 from recon.reconcile.model import ReconcileResult
 from recon.reconcile.run import reconcile_json
 from recon.rules_files import using_rules_dir
-from recon.runctl import LOG, RunLock, StagedFile, Steps, configure_logging, lock_path, stage_file
+from recon.runctl import (
+    LOG,
+    MonthLocks,
+    StagedFile,
+    Steps,
+    configure_logging,
+    pause_after_rename,
+    private_tempdir,
+    stage_file,
+)
 from recon.signoff import sha256_file
 from recon.snomed import SnomedRelease, load_snomed
+from recon.sources.limits import set_limits
 from recon.validation import ValidationReport
+
+_R = TypeVar("_R")
 
 
 @dataclass(frozen=True)
@@ -139,6 +151,7 @@ def load_optional_config(path: Path | None) -> ReconConfig:
 def resolve(opts: RunOptions, command: str) -> ResolvedRun:
     """Merge flags over the configuration file; every path template is filled for the month."""
     cfg = load_optional_config(opts.config)
+    set_limits(cfg.limits)
     month = Month.parse(opts.month, today=opts.today)
     settings = ProviderSettings(
         ods=opts.provider or cfg.provider.ods,
@@ -215,7 +228,7 @@ def _recorded(run: ResolvedRun, opts: RunOptions, body: Callable[[Ledger | None,
     try:
         check_inputs(run)
         ledger = Ledger.open(run.ledger) if run.ledger is not None else None
-        with using_rules_dir(run.rules_dir):
+        with using_rules_dir(run.rules_dir), private_tempdir():
             return body(ledger, run_id)
     except ReconError as exc:
         if not isinstance(exc, LedgerError):
@@ -282,8 +295,8 @@ def reconcile_job(opts: RunOptions, *, pipeline: Pipeline, steps: Steps | None =
 
 def _reconcile(run: ResolvedRun, ledger: Ledger | None, run_id: str, steps: Steps,
                pipeline: Pipeline) -> JobOutcome[ReconcileResult]:
-    with RunLock(lock_path(_lock_anchor(run), run.settings.ods, run.month),
-                 f"{run.settings.ods or 'any provider'} {run.month}"):
+    with MonthLocks(run.month) as locks:
+        locks.hold(run.settings.ods)  # known from the flags: fail fast
         started = now_utc()
         t0 = time.monotonic()
         steps.step("reconcile")
@@ -291,7 +304,9 @@ def _reconcile(run: ResolvedRun, ledger: Ledger | None, run_id: str, steps: Step
         result = pipeline.reconcile(run.month, run.epr, progress=steps.callback, extract=run.extract,
                                     published=run.published, mapping=run.mapping, status=run.status,
                                     settings=run.settings, snomed=_snomed(run), waits=run.waits)
+        result = _private(result)
         provider = result.provider
+        locks.hold(provider)  # as resolved from the data: whatever flags and ledger another run used
         if ledger is not None and result.exceptions:
             statuses = ledger.exception_statuses(provider, run.month, [e.exception_id for e in result.exceptions])
             result = dataclasses.replace(result, exceptions=tuple(
@@ -305,18 +320,19 @@ def _reconcile(run: ResolvedRun, ledger: Ledger | None, run_id: str, steps: Step
         result = dataclasses.replace(result, trend=trend, extras=extras)
         pack_info, pack_sha = None, None
         staged: list[StagedFile] = []
+        recorded = ledger.has_run if ledger is not None else None
         try:
             if run.pack is not None:
                 steps.step("pack")
                 run = _keep_signed_pack(run, ledger)
                 assert run.pack is not None
-                pack_stage = stage_file(run.pack)
+                pack_stage = stage_file(run.pack, recorded)
                 staged.append(pack_stage)
                 pack_info, pack_sha = _write_pack(pipeline.write_pack, result, pack_stage.tmp, run,
                                                   time.monotonic() - t0)
                 pack_stage.ready()
             if run.json_file is not None:
-                json_stage = stage_file(run.json_file)
+                json_stage = stage_file(run.json_file, recorded)
                 staged.append(json_stage)
                 json_stage.tmp.write_text(_dumps(reconcile_json(result)), encoding="utf-8")
                 json_stage.ready()
@@ -334,6 +350,7 @@ def _reconcile(run: ResolvedRun, ledger: Ledger | None, run_id: str, steps: Step
                 pack_path=str(run.pack.resolve()) if run.pack is not None else None,
                 pack_sha256=pack_sha,
                 pack_fingerprint=pack_info.fingerprint if pack_info is not None else None,
+                pack_view=_pack_view(pack_stage.tmp) if run.pack is not None else None,
             )
             steps.step("ledger")
             _commit(ledger, record, staged)
@@ -351,15 +368,17 @@ def _reconcile(run: ResolvedRun, ledger: Ledger | None, run_id: str, steps: Step
     return JobOutcome(run_id, run, result, exit_code, pack_info, pack_sha, run.ledger)
 
 
-def _lock_anchor(run: ResolvedRun) -> Path:
-    """Locks live beside the ledger; without one, beside the pack; else in the temp folder."""
-    if run.ledger is not None:
-        return run.ledger
-    if run.pack is not None:
-        return run.pack.resolve()
-    import tempfile
+def _private(result: _R) -> _R:
+    """NHS numbers and postcodes outside the known identifying columns masked before anything is
+    shown, logged, recorded or written; a warning names where they were (once per run)."""
+    from recon.identifiers import mask_identifiers
 
-    return Path(tempfile.gettempdir()) / "recon"
+    masked, where = mask_identifiers(result)
+    if where:
+        LOG.warning("values shaped like NHS numbers or postcodes found in %s%s; they are masked in every output "
+                    "(is an NHS number used as LocalPatientId?)", ", ".join(where[:5]),
+                    f" and {len(where) - 5} more" if len(where) > 5 else "")
+    return masked
 
 
 def _commit(ledger: Ledger | None, record: RunRecord, staged: list[StagedFile]) -> None:
@@ -373,8 +392,9 @@ def _commit(ledger: Ledger | None, record: RunRecord, staged: list[StagedFile]) 
     moved = []
     try:
         for s in staged:
-            s.commit()
+            s.commit(record.run_id)
             moved.append(s)
+        pause_after_rename()
         ledger.record_run(record)
     except BaseException:
         for s in reversed(moved):
@@ -412,6 +432,18 @@ def _write_pack(write_pack: WritePack, result: ReconcileResult, tmp: Path, run: 
     return info, sha256_file(tmp)
 
 
+def _pack_view(path: Path) -> str | None:
+    """What the written pack shows beyond its values (None for a file that is not a workbook)."""
+    import zipfile
+
+    from recon.pack.view import view_fingerprint
+
+    try:
+        return view_fingerprint(path)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError):
+        return None
+
+
 def _dumps(payload: dict[str, object]) -> str:
     import json
 
@@ -436,7 +468,8 @@ def _measures(run: ResolvedRun, ledger: Ledger | None, run_id: str, steps: Steps
     started = now_utc()
     steps.step("measures")
     assert run.epr is not None
-    result = pipeline.measures(run.epr, run.month, mapping=run.mapping, settings=run.settings, snomed=_snomed(run))
+    result = _private(pipeline.measures(run.epr, run.month, mapping=run.mapping, settings=run.settings,
+                                        snomed=_snomed(run)))
     record = RunRecord(run_id, "measures", result.provider, run.month, started, now_utc(), 0, __version__,
                        rules_version(), inputs=_inputs(run), values=tuple(_values(result, "local")))
     _commit(ledger, record, [])
@@ -457,7 +490,7 @@ def _validate(run: ResolvedRun, ledger: Ledger | None, run_id: str, steps: Steps
     steps.step("validate")
     assert run.epr is not None
     _snomed(run)  # a malformed release fails the validation run too (exit 2), before the deadline
-    report = pipeline.validate(run.epr, run.month, mapping=run.mapping, settings=run.settings)
+    report = _private(pipeline.validate(run.epr, run.month, mapping=run.mapping, settings=run.settings))
     exit_code = int(report.exit_code)
     record = RunRecord(run_id, "validate", getattr(report, "provider", None) or run.settings.ods, run.month,
                        started, now_utc(), exit_code, __version__, rules_version(),

@@ -31,6 +31,7 @@ import polars as pl
 from recon.choices import PublishedStatus
 from recon.errors import InputError, MissingInputError, MonthNotPublishedError, UsageError
 from recon.months import Month
+from recon.sources.limits import check_zip_member
 from recon.sources.text import read_csv_text
 
 COLUMNS: tuple[str, ...] = (
@@ -149,6 +150,7 @@ def _csv_sources(path: Path) -> list[tuple[str, Path, bytes | None, int]]:
                     if not members:
                         raise InputError("the zip archive holds no CSV file", file=str(f), rule="PUB001")
                     for m in members:
+                        check_zip_member(f"{f.name}:{m}", zf.getinfo(m), "PUB001")
                         data = zf.read(m)
                         out.append((f"{f.name}:{m}", f, data, len(data)))
             except (zipfile.BadZipFile, OSError, EOFError) as exc:

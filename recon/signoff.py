@@ -1,15 +1,20 @@
 """Sign-off audit trail: who approved which pack, built from which inputs, and proof nobody changed it since.
 
-Each sign-off is bound to the SHA-256 of the pack file and of every input file of the ledger run
-that wrote the pack. Records are append-only (SQLite triggers refuse UPDATE and DELETE) and
-hash-chained: each record's hash covers its fields and the previous record's hash, so a row
-edited by someone who dropped the triggers breaks the chain at that row.
+Each sign-off is bound to the SHA-256 of the pack file, of every input file of the ledger run
+that wrote the pack, and to a digest of that run's rows (run, inputs, figures), which are frozen
+from then on. Records are append-only (SQLite triggers refuse UPDATE and DELETE) and
+hash-chained. A chain inside the ledger alone can be recomputed by whoever can write the
+ledger, so each sign-off is also anchored outside it (docs/audit-trail.md): a receipt beside the
+signed pack, a journal of chain heads beside the ledger, and, when a key file is given, an HMAC
+that nobody without the key can recompute.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
+import os
 import uuid
 import zipfile
 from collections.abc import Sequence
@@ -20,9 +25,12 @@ from typing import Any
 from recon.choices import Decision
 from recon.errors import LedgerError, UsageError
 from recon.ledger import InputFile, Ledger, RunRow, input_paths, iso, now_utc, os_user
+from recon.ledger.receipts import Appended, append_line, journal_path, read_lines, receipt_path
 
 DECISIONS = tuple(d.value for d in Decision)
 GENESIS = "0" * 64
+KEY_ENV = "RECON_SIGNOFF_KEY_FILE"
+_MIN_KEY_BYTES = 16
 _FIELDS = ("seq", "signoff_id", "at", "provider", "month", "run_id", "pack_path", "pack_sha256", "inputs",
            "decision", "name", "role", "caveats", "os_user", "prev_hash")
 
@@ -45,6 +53,8 @@ class SignOff:
     os_user: str | None
     prev_hash: str
     hash: str
+    run_digest: str | None = None
+    mac: str | None = None
 
     def to_json_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -55,7 +65,8 @@ class SignOff:
 
 @dataclass(frozen=True)
 class Problem:
-    kind: str  # ledger | chain | triggers | pack_altered | pack_missing | input_changed | input_missing | input_added | no_signoff
+    kind: str  # ledger | chain | triggers | pack_altered | pack_missing | input_changed | input_missing | input_added
+    #            | no_signoff | run_changed | receipt | journal | mac | head
     message: str
     seq: int | None = None
 
@@ -69,6 +80,8 @@ class VerifyReport:
     checked: tuple[SignOff, ...]
     chain_length: int
     problems: tuple[Problem, ...] = field(default_factory=tuple)
+    keyed: bool = False  # were the MACs checked (a key file was given)?
+    head: str | None = None  # the newest sign-off's hash: the chain head a lead keeps
 
     @property
     def exit_code(self) -> int:
@@ -81,6 +94,7 @@ class VerifyReport:
     def to_json_dict(self) -> dict[str, Any]:
         return {
             "ok": not self.problems, "ledger": self.ledger, "chain_length": self.chain_length,
+            "keyed": self.keyed, "head": self.head,
             "checked": [s.to_json_dict() for s in self.checked],
             "problems": [p.to_json_dict() for p in self.problems],
         }
@@ -100,13 +114,55 @@ def _inputs_text(inputs: Sequence[InputFile]) -> str:
 
 
 def record_hash(values: dict[str, Any]) -> str:
-    """SHA-256 of the canonical JSON of every field but ``hash`` (prev_hash included: that is the chain)."""
+    """SHA-256 of the canonical JSON of every field but ``hash`` and ``mac`` (prev_hash included:
+    that is the chain; run_digest only when present, so sign-offs from before it still verify)."""
     payload = {k: values[k] for k in _FIELDS}
+    if values.get("run_digest") is not None:
+        payload["run_digest"] = values["run_digest"]
     return hashlib.sha256(json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
 
 
+def record_mac(key: bytes, record_hash_hex: str) -> str:
+    """HMAC-SHA256 of a record's hash: only a holder of the key can make one."""
+    return hmac.new(key, record_hash_hex.encode(), hashlib.sha256).hexdigest()
+
+
+def load_key(path: Path | str | None = None) -> bytes | None:
+    """The sign-off key from ``--key-file`` or $RECON_SIGNOFF_KEY_FILE; None when neither is set."""
+    chosen = path or os.environ.get(KEY_ENV)
+    if not chosen:
+        return None
+    p = Path(chosen).expanduser()
+    try:
+        key = p.read_bytes().strip()
+    except OSError as exc:
+        raise UsageError(f"sign-off key file {p} cannot be read ({exc.strerror or type(exc).__name__})") from None
+    if len(key) < _MIN_KEY_BYTES:
+        raise UsageError(f"sign-off key file {p} holds {len(key)} bytes; at least {_MIN_KEY_BYTES} are needed",
+                         hint="e.g. head -c 32 /dev/urandom | base64 > KEYFILE, readable only by those who sign")
+    return key
+
+
+_RUN_COLUMNS = ("run_id", "command", "provider", "month", "started", "finished", "exit_code", "recon_version",
+                "rules_version", "user", "pack_path", "pack_sha256", "pack_fingerprint", "pack_view")
+
+
+def run_digest(ledger: Ledger, run_id: str) -> str:
+    """SHA-256 of every ledger row a sign-off depends on: the run, its input hashes and its figures."""
+    conn = ledger.conn
+    run = conn.execute(f"SELECT {', '.join(_RUN_COLUMNS)} FROM runs WHERE run_id = ?", (run_id,)).fetchall()
+    inputs = conn.execute("SELECT role, root, path, size, sha256 FROM run_inputs WHERE run_id = ?"
+                          " ORDER BY role, path, sha256", (run_id,)).fetchall()
+    values = conn.execute("SELECT measure_id, source, breakdown, level, value, numerator, denominator"
+                          " FROM measure_values WHERE run_id = ?", (run_id,)).fetchall()
+    payload = {"run": [list(r) for r in run], "inputs": [list(r) for r in inputs],
+               "values": sorted(json.dumps(list(r)) for r in values)}
+    return hashlib.sha256(json.dumps(payload, separators=(",", ":")).encode()).hexdigest()
+
+
 def sign_off(ledger: Ledger, pack: Path, decision: str | None = None, name: str | None = None,
-             role: str | None = None, caveats: Sequence[str] = (), *, by: str | None = None) -> SignOff:
+             role: str | None = None, caveats: Sequence[str] = (), *, by: str | None = None,
+             key: bytes | None = None) -> SignOff:
     """Append one sign-off for ``pack``, a pack a recorded run wrote.
 
     What the flags leave out is read from the pack's Sign-off sheet, so a CYP lead can sign in
@@ -140,30 +196,45 @@ def sign_off(ledger: Ledger, pack: Path, decision: str | None = None, name: str 
             hint="it was changed after it was written, or written with another ledger; re-run recon reconcile",
         )
     inputs = tuple(ledger.run_inputs(run.run_id))
-    with ledger.transaction("recording a sign-off") as c:
-        last = c.execute("SELECT seq, hash FROM signoffs ORDER BY seq DESC LIMIT 1").fetchone()
-        values: dict[str, Any] = {
-            "seq": (last[0] + 1) if last else 1,
-            "signoff_id": uuid.uuid4().hex,
-            "at": iso(now_utc()),
-            "provider": run.provider,
-            "month": run.month,
-            "run_id": run.run_id,
-            "pack_path": str(pack.resolve()),
-            "pack_sha256": pack_sha,
-            "inputs": _inputs_text(inputs),
-            "decision": decision,
-            "name": name.strip(),
-            "role": role.strip(),
-            "caveats": json.dumps(list(caveat_list), ensure_ascii=False),
-            "os_user": by or os_user(),
-            "prev_hash": last[1] if last else GENESIS,
-        }
-        values["hash"] = record_hash(values)
-        cols = (*_FIELDS, "hash")
-        c.execute(f"INSERT INTO signoffs ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
-                  [values[k] for k in cols])
+    appended: list[Appended] = []
+    try:
+        with ledger.transaction("recording a sign-off") as c:
+            last = c.execute("SELECT seq, hash FROM signoffs ORDER BY seq DESC LIMIT 1").fetchone()
+            values: dict[str, Any] = {
+                "seq": (last[0] + 1) if last else 1,
+                "signoff_id": uuid.uuid4().hex,
+                "at": iso(now_utc()),
+                "provider": run.provider,
+                "month": run.month,
+                "run_id": run.run_id,
+                "pack_path": str(pack.resolve()),
+                "pack_sha256": pack_sha,
+                "inputs": _inputs_text(inputs),
+                "decision": decision,
+                "name": name.strip(),
+                "role": role.strip(),
+                "caveats": json.dumps(list(caveat_list), ensure_ascii=False),
+                "os_user": by or os_user(),
+                "prev_hash": last[1] if last else GENESIS,
+                "run_digest": run_digest(ledger, run.run_id),
+            }
+            values["hash"] = record_hash(values)
+            values["mac"] = record_mac(key, values["hash"]) if key is not None else None
+            cols = (*_FIELDS, "run_digest", "hash", "mac")
+            c.execute(f"INSERT INTO signoffs ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
+                      [values[k] for k in cols])
+            # the anchors outside the ledger, written before the commit and taken back if it fails
+            appended.append(append_line(receipt_path(pack.resolve()), values))
+            appended.append(append_line(journal_path(ledger.path), _journal_entry(values)))
+    except BaseException:
+        for a in appended:
+            a.undo()
+        raise
     return _from_values(values)
+
+
+def _journal_entry(values: dict[str, Any]) -> dict[str, Any]:
+    return {k: values[k] for k in ("seq", "hash", "at", "pack_path", "pack_sha256")}
 
 
 # A file that is not an .xlsx workbook (zip) or lacks its parts.
@@ -192,6 +263,14 @@ def _run_by_content(ledger: Ledger, pack: Path) -> RunRow | None:
     if run is not None and fingerprint_workbook(pack) != stated:
         raise UsageError(f"{pack}: its figures or records were changed after recon wrote it (the fingerprint on "
                          "its Sign-off sheet no longer matches); re-run recon reconcile and sign the new pack")
+    if run is not None:
+        from recon.pack.view import view_fingerprint
+
+        recorded = ledger.pack_view(run.run_id)
+        if recorded is not None and view_fingerprint(pack) != recorded:
+            raise UsageError(f"{pack}: what it shows was changed after recon wrote it (number formats, colours, "
+                             "hidden rows, columns or sheets outside the Sign-off sheet); re-run recon reconcile "
+                             "and sign the new pack")
     return run
 
 
@@ -201,7 +280,7 @@ def _from_values(v: dict[str, Any]) -> SignOff:
         run_id=v["run_id"], pack_path=v["pack_path"], pack_sha256=v["pack_sha256"],
         inputs=tuple(InputFile(**d) for d in _loads(v["inputs"], [])), decision=v["decision"], name=v["name"],
         role=v["role"], caveats=tuple(_loads(v["caveats"], [])), os_user=v["os_user"], prev_hash=v["prev_hash"],
-        hash=v["hash"],
+        hash=v["hash"], run_digest=v.get("run_digest"), mac=v.get("mac"),
     )
 
 
@@ -213,7 +292,7 @@ def _loads(text: str, default: Any) -> Any:
 
 
 def _rows(ledger: Ledger) -> list[dict[str, Any]]:
-    cols = (*_FIELDS, "hash")
+    cols = (*_FIELDS, "run_digest", "hash", "mac")
     cur = ledger.conn.execute(f"SELECT {', '.join(cols)} FROM signoffs ORDER BY seq")
     return [dict(zip(cols, r, strict=True)) for r in cur]
 
@@ -222,8 +301,14 @@ def signoffs(ledger: Ledger) -> list[SignOff]:
     return [_from_values(r) for r in _rows(ledger)]
 
 
-def verify(ledger: Ledger, pack: Path | None = None) -> VerifyReport:
-    """Check the whole chain, then each sign-off (or those of ``pack``): pack unchanged, inputs unchanged."""
+def verify(ledger: Ledger, pack: Path | None = None, *, key: bytes | None = None,
+           head: str | None = None) -> VerifyReport:
+    """Check the whole chain and its anchors outside the ledger, then each sign-off (or those of
+    ``pack``): pack unchanged, inputs unchanged, the run's rows unchanged.
+
+    ``key`` checks every record's MAC; ``head`` is a chain head a lead kept (a hash, or its
+    first 12+ characters) that must still be in the chain.
+    """
     problems: list[Problem] = []
     try:
         ledger.check_integrity(full=True)  # the audit reads indexes too, not only pages
@@ -233,17 +318,21 @@ def verify(ledger: Ledger, pack: Path | None = None) -> VerifyReport:
     if missing:
         problems.append(Problem("triggers", f"append-only protection removed from the ledger ({', '.join(missing)})"))
     rows = _rows(ledger)
-    prev = GENESIS
-    for expected_seq, row in enumerate(rows, start=1):
-        if row["seq"] != expected_seq:
-            problems.append(Problem("chain", f"sign-off #{expected_seq} is missing (deleted?)", expected_seq))
-        if record_hash(row) != row["hash"]:
-            problems.append(Problem("chain", f"sign-off #{row['seq']} was edited after it was recorded "
-                                             "(its hash no longer matches its content)", row["seq"]))
-        if row["prev_hash"] != prev:
-            problems.append(Problem("chain", f"hash chain broken before sign-off #{row['seq']} "
-                                             "(a previous record was edited or removed)", row["seq"]))
-        prev = row["hash"]
+    problems += _chain_problems(rows)
+    problems += _anchor_problems(ledger, rows, pack)
+    if key is not None:
+        problems += [Problem("mac", f"sign-off #{r['seq']} is not sealed by the sign-off key (edited, re-hashed "
+                                    "or recorded without the key)", r["seq"])
+                     for r in rows if not (r["mac"] and hmac.compare_digest(r["mac"], record_mac(key, r["hash"])))]
+    if head is not None:
+        wanted = head.strip().lower()
+        if len(wanted) < 12 or not any(r["hash"].startswith(wanted) for r in rows):
+            problems.append(Problem("head", f"the chain head {head[:64]!r} you kept is not in the ledger's chain "
+                                            "(sign-offs were removed or rewritten)"))
+    for r in rows:
+        if r["run_digest"] is not None and r["run_id"] and run_digest(ledger, r["run_id"]) != r["run_digest"]:
+            problems.append(Problem("run_changed", f"sign-off #{r['seq']}: the ledger rows of run {r['run_id']} "
+                                                   "(run, inputs or figures) were changed after sign-off", r["seq"]))
     records = [_from_values(r) for r in rows]
     if pack is not None:
         pack_abs = str(Path(pack).resolve())
@@ -267,7 +356,85 @@ def verify(ledger: Ledger, pack: Path | None = None) -> VerifyReport:
             problems.append(Problem("pack_altered", f"sign-off #{s.seq}: pack {s.pack_path} was altered after "
                                                     f"sign-off by {s.name} on {s.at[:10]}", s.seq))
         problems.extend(_input_problems(s, current))
-    return VerifyReport(ledger=str(ledger.path), checked=tuple(records), chain_length=len(rows), problems=tuple(problems))
+    return VerifyReport(ledger=str(ledger.path), checked=tuple(records), chain_length=len(rows), problems=tuple(problems),
+                        keyed=key is not None, head=rows[-1]["hash"] if rows else None)
+
+
+def _chain_problems(rows: list[dict[str, Any]]) -> list[Problem]:
+    problems: list[Problem] = []
+    prev = GENESIS
+    for expected_seq, row in enumerate(rows, start=1):
+        if row["seq"] != expected_seq:
+            problems.append(Problem("chain", f"sign-off #{expected_seq} is missing (deleted?)", expected_seq))
+        if record_hash(row) != row["hash"]:
+            problems.append(Problem("chain", f"sign-off #{row['seq']} was edited after it was recorded "
+                                             "(its hash no longer matches its content)", row["seq"]))
+        if row["prev_hash"] != prev:
+            problems.append(Problem("chain", f"hash chain broken before sign-off #{row['seq']} "
+                                             "(a previous record was edited or removed)", row["seq"]))
+        prev = row["hash"]
+    return problems
+
+
+def _anchor_problems(ledger: Ledger, rows: list[dict[str, Any]], pack: Path | None) -> list[Problem]:
+    """The ledger's sign-offs against the receipts beside the packs and the journal beside the ledger.
+
+    A receipt or journal line the ledger no longer holds means a sign-off was deleted or
+    rewritten (re-hashing does not help: the copies keep the original hashes); a sign-off with
+    no receipt line means the receipt was removed or the record forged.
+    """
+    problems: list[Problem] = []
+    by_hash = {r["hash"]: r for r in rows}
+    packs = {r["pack_path"] for r in rows}
+    packs.update(r[0] for r in ledger.conn.execute("SELECT DISTINCT pack_path FROM runs WHERE pack_path IS NOT NULL"))
+    journal = read_lines(journal_path(ledger.path))
+    for line in journal or ():
+        if line.record is not None and isinstance(line.record.get("pack_path"), str):
+            packs.add(line.record["pack_path"])
+    if pack is not None:
+        packs.add(str(Path(pack).resolve()))
+    receipted: set[str] = set()
+    for path in sorted(packs):
+        where = receipt_path(path)
+        for line in read_lines(where) or ():
+            rec = line.record
+            if rec is None or not isinstance(rec.get("hash"), str) or not all(k in rec for k in _FIELDS):
+                problems.append(Problem("receipt", f"{where} line {line.number} is not a sign-off record (edited?)"))
+                continue
+            if record_hash(rec) != rec["hash"]:
+                problems.append(Problem("receipt", f"{where} line {line.number} was edited (its hash no longer "
+                                                   "matches its content)", rec.get("seq")))
+                continue
+            receipted.add(rec["hash"])
+            held = by_hash.get(rec["hash"])
+            if held is None:
+                problems.append(Problem("receipt", f"sign-off #{rec.get('seq')} by {rec.get('name')} on "
+                                                   f"{str(rec.get('at'))[:10]} is in the receipt {where} but no "
+                                                   "longer in the ledger (deleted or rewritten)", rec.get("seq")))
+    for r in rows:
+        if r["hash"] not in receipted and Path(r["pack_path"]).exists():
+            problems.append(Problem("receipt", f"sign-off #{r['seq']} has no matching line in the receipt "
+                                               f"{receipt_path(r['pack_path'])} (receipt removed, or the ledger "
+                                               "record was rewritten)", r["seq"]))
+    if journal is None:
+        if rows:
+            problems.append(Problem("journal", f"the sign-off journal {journal_path(ledger.path)} is missing"))
+        return problems
+    seen = 0
+    for line in journal:
+        rec = line.record or {}
+        seq, h = rec.get("seq"), rec.get("hash")
+        held = by_hash.get(h) if isinstance(h, str) else None
+        if held is None or held["seq"] != seq:
+            problems.append(Problem("journal", f"the journal records sign-off #{seq} (line {line.number}) which "
+                                               "the ledger no longer holds as recorded (deleted or rewritten)",
+                                    seq if isinstance(seq, int) else None))
+        elif isinstance(seq, int):
+            seen = max(seen, seq)
+    if rows and rows[-1]["seq"] > seen:
+        problems.append(Problem("journal", f"sign-offs after #{seen} are not in the journal "
+                                           f"{journal_path(ledger.path)} (journal cut short, or records forged)"))
+    return problems
 
 
 def _input_problems(s: SignOff, current: Any) -> list[Problem]:

@@ -33,6 +33,7 @@ from recon.schemas import (
     table_schema,
 )
 from recon.sources import Extract, SourceFile, load_extract
+from recon.sources.limits import limits
 from recon.tables import TABLES, Table, key_expr
 
 _FAIL_SCHEMA = {"__idx": pl.Int64, "rule": pl.String, "column": pl.String}
@@ -392,6 +393,12 @@ def _to_findings(
             pl.col(col.name).cast(pl.String) if col is not None and not col.identifying
             else pl.lit(None, dtype=pl.String)
         )
+        cap = limits().max_findings_per_rule
+        if group.height > cap:  # bounded memory: the first records are listed, the rest counted
+            out.append(Finding(r.id, r.severity, table.id, None, str(column) if column is not None else None,
+                               f"{r.title}: {group.height:,} records in all; the first {cap:,} are listed "
+                               "(limits.max_findings_per_rule)"))
+            group = group.head(cap)
         picked = group.join(rows, on="__idx", how="left").select(
             "__idx", "__key", "__team", value.alias("__value")
         )

@@ -21,6 +21,7 @@ from typing import Any
 from openpyxl import load_workbook
 
 from recon.pack.layout import Styled
+from recon.pack.privacy import clean_text
 from recon.pack.sheets.signoff import SIGNOFF_TITLE
 
 
@@ -29,7 +30,7 @@ def normalise(value: Any) -> Any:
     if isinstance(value, Styled):
         value = value.value
     if isinstance(value, str):
-        return value or None  # an empty string is not stored: it reads back as a blank
+        return clean_text(value) or None  # as written; an empty string is not stored: it reads back blank
     if value is None or isinstance(value, bool):
         return value
     if isinstance(value, int):

@@ -51,10 +51,18 @@ def suppress_count(n: int | float | None) -> int | float | str | None:
     return round5(n)
 
 
+CELL_LIMIT = 32_767  # Excel repairs (rewrites) a file holding a longer cell
+
+
 def clean_text(text: str) -> str:
-    """Characters XML cannot hold are dropped; line ends become '\\n' (what a reader gets back)."""
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    return _NOT_XML.sub("", text)
+    """Characters XML cannot hold are dropped; line ends become '\\n' (what a reader gets back);
+    text over Excel's 32,767-character cell limit is cut, with a marker saying how much."""
+    text = _NOT_XML.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
+    if len(text) > CELL_LIMIT:
+        marker = f" [... cut: {len(text):,} of {len(text):,} characters shown]"  # its length, for the cut
+        kept = CELL_LIMIT - len(marker)
+        text = text[:kept] + f" [... cut: {kept:,} of {len(text):,} characters shown]"
+    return text
 
 
 def needs_quote(text: str) -> bool:

@@ -9,7 +9,7 @@ import polars as pl
 from rich.console import Console
 from rich.table import Table
 
-from recon.ledger import History, RunRow
+from recon.ledger import History, PruneReport, RunRow
 from recon.signoff import SignOff, VerifyReport
 
 
@@ -57,7 +57,9 @@ def render_signoff(s: SignOff, console: Console) -> None:
     console.print(
         f"Sign-off #{s.seq} recorded: {s.decision} by {s.name} ({s.role}) at {s.at}\n"
         f"  pack   {s.pack_path}\n  sha256 {s.pack_sha256}\n"
-        f"  run    {s.run_id} ({s.provider} {s.month}), {len(s.inputs)} input file(s) bound",
+        f"  run    {s.run_id} ({s.provider} {s.month}), {len(s.inputs)} input file(s) bound\n"
+        f"  chain head {s.hash} (keep it: 'recon signoff verify --head' checks it is still there)"
+        + ("; sealed with the sign-off key" if s.mac else ""),
         markup=False, highlight=False, soft_wrap=True,
     )
     for c in s.caveats:
@@ -70,7 +72,8 @@ def render_verify(report: VerifyReport, console: Console) -> None:
         return
     if not report.problems:
         console.print(f"OK: {len(report.checked)} sign-off(s) checked, chain of {report.chain_length} intact; "
-                      "packs and inputs unchanged.", markup=False, soft_wrap=True)
+                      "packs and inputs unchanged; receipts and journal agree"
+                      + ("; every record sealed by the key." if report.keyed else "."), markup=False, soft_wrap=True)
         return
     console.print(f"PROBLEMS: {len(report.problems)} found in {report.ledger}", markup=False, soft_wrap=True)
     for p in report.problems:
@@ -92,3 +95,12 @@ def render_runs(rows: list[RunRow], console: Console) -> None:
                       f"{r.exit_code} {_EXIT.get(r.exit_code, '')}", r.run_id[:8],
                       Path(r.pack_path).name if r.pack_path else "")
     console.print(table)
+
+
+def render_prune(report: PruneReport, console: Console) -> None:
+    if report.cutoff is None:
+        console.print("The ledger holds no runs; nothing pruned.", markup=False)
+        return
+    console.print(f"Pruned {report.runs_removed} unsigned run(s) of months before {report.cutoff}; "
+                  f"{report.signed_kept} signed-off run(s) kept. Ledger {report.bytes_before / 1e6:.1f} MB -> "
+                  f"{report.bytes_after / 1e6:.1f} MB.", markup=False, soft_wrap=True)

@@ -115,6 +115,7 @@ def to_canonical(
     """Rename old aliases, check required columns, type every column; findings for soft problems."""
     date_formats = date_formats or {}
     aliases = table.alias_map
+    _refuse_ambiguous(raw.columns, table, file)
     renames = {c: aliases[c] for c in raw.columns if c in aliases and aliases[c] not in raw.columns}
     frame = raw.rename(renames)
     missing = [c.name for c in table.columns if c.required and c.name not in frame.columns]
@@ -184,6 +185,21 @@ def to_canonical(
                 key=f"{'|'.join(table.key)}={first['__key']}",
             )
     return typed, findings
+
+
+def _refuse_ambiguous(columns: Sequence[str], table: Table, file: str) -> None:
+    """Two columns for one item (case only, or an item beside its old name): which holds the data?"""
+    seen: dict[str, str] = {}
+    for c in columns:
+        other = seen.setdefault(c.casefold(), c)
+        if other != c:
+            raise InputError(f"columns {other!r} and {c!r} differ only in case; keep one",
+                             file=file, column=c[:80], rule="SRC012")
+    present = set(columns)
+    for alias, item in table.alias_map.items():
+        if alias in present and item in present:
+            raise InputError(f"both {item} and its old name {alias} are present; keep one",
+                             file=file, column=item, rule="SRC012")
 
 
 def _fast(column: Column, formats: Sequence[str]) -> pl.Expr | None:

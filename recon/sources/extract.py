@@ -18,6 +18,7 @@ from recon.findings import Finding
 from recon.months import Month
 from recon.schemas import rule_severity
 from recon.sources.convert import to_canonical
+from recon.sources.limits import check_file_size, check_zip_member
 from recon.sources.mapping import Mapping, TableMapping, load_mapping
 from recon.sources.text import RawTable, excel_sheets_with, read_csv_text, read_excel_text, read_parquet_text
 from recon.tables import TABLES, Table
@@ -135,6 +136,7 @@ class _Source:
         fmt = FORMATS.get(PurePosixPath(name).suffix.lower())
         shown = self.display(name)
         if self.zip:
+            check_zip_member(shown, self.zip.getinfo(name))
             try:
                 data = self.zip.read(name)
             except (zipfile.BadZipFile, OSError, EOFError) as exc:
@@ -145,6 +147,7 @@ class _Source:
                 return _excel(shown, data, sheet, table)
             return read_parquet_text(shown, data)
         disk = self.path / name
+        check_file_size(shown, disk.stat().st_size)
         if fmt == "csv":
             return read_csv_text(shown, path=disk)
         if fmt == "xlsx":

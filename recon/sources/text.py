@@ -17,6 +17,7 @@ import numpy as np
 import polars as pl
 
 from recon.errors import InputError
+from recon.sources.limits import check_cells, check_csv, check_workbook
 
 _CHUNK = 1 << 24
 BOM = b"\xef\xbb\xbf"
@@ -33,8 +34,8 @@ def found_columns(columns: Sequence[str], known: Iterable[str]) -> str:
     if not any(c in known for c in columns):
         return (f"none of its {len(columns)} columns has a name recon knows: "
                 "does the file lack its header row?")
-    shown = ", ".join(columns[:12]) + (" ..." if len(columns) > 12 else "")
-    return f"found: {shown}"
+    shown = ", ".join(c if len(c) <= 60 else c[:60] + "..." for c in columns[:12])
+    return f"found: {shown}" + (f" ... ({len(columns)} columns)" if len(columns) > 12 else "")
 
 
 @dataclass(frozen=True)
@@ -182,6 +183,11 @@ def read_csv_text(name: str, *, path: Path | None = None, data: bytes | None = N
                     f"the columns are separated by {label}, not commas; save the file as CSV (comma delimited)",
                     file=name, rule="SRC005",
                 )
+    if "\n" not in text_head and "\r" not in text_head and len(head) >= 65536:
+        raise InputError("the first line is longer than 65,536 bytes: not an MHSDS header (a binary file, "
+                         "or a file with no line breaks?)", file=name, rule="SRC005")
+    size = len(data) if data is not None else path.stat().st_size  # type: ignore[union-attr]
+    check_csv(name, size, head, len(header))
     names = [h.strip() for h in header]
     doubled = sorted({h for h in names if h and names.count(h) > 1})
     if doubled:
@@ -219,7 +225,7 @@ def read_csv_text(name: str, *, path: Path | None = None, data: bytes | None = N
         raw = data if data is not None else path.read_bytes()  # type: ignore[union-attr]
         source = io.BytesIO(raw.decode("cp1252", errors="replace").encode("utf-8"))
     try:
-        frame = pl.read_csv(source, infer_schema=False, encoding="utf8", raise_if_empty=False)
+        frame = pl.read_csv(source, infer_schema=False, encoding="utf8", raise_if_empty=False, glob=False)
     except pl.exceptions.ComputeError as exc:
         first = str(exc).splitlines()[0]
         if "more fields" in first:
@@ -238,6 +244,7 @@ def read_excel_text(name: str, path: Path | bytes, sheet: str | None, table_id: 
     """
     import fastexcel
 
+    check_workbook(name, path)
     try:
         reader = fastexcel.read_excel(path)
         sheets = list(reader.sheet_names)
@@ -283,10 +290,27 @@ def _read_sheet(name: str, path: Path | bytes, sheet: str) -> pl.DataFrame:
 
 def read_parquet_text(name: str, path: Path | bytes) -> RawTable:
     try:
-        frame = pl.read_parquet(io.BytesIO(path) if isinstance(path, bytes) else path)
+        scan = pl.scan_parquet(io.BytesIO(path) if isinstance(path, bytes) else path, glob=False)
+        meta = scan.collect_schema()
+        rows = scan.select(pl.len()).collect().item()
+    except Exception as exc:
+        raise InputError(f"cannot be read as Parquet ({type(exc).__name__})", file=name, rule="SRC008") from None
+    check_cells(name, int(rows), len(meta), "SRC008")
+    for column, dtype in meta.items():
+        if not _plain(dtype):
+            raise InputError(f"holds {dtype.__class__.__name__} values; recon reads text, numbers, dates, times and "
+                             "true/false (export the column as text)", file=name, column=column[:80], rule="SRC008")
+    try:
+        frame = pl.read_parquet(io.BytesIO(path) if isinstance(path, bytes) else path, glob=False)
     except Exception as exc:
         raise InputError(f"cannot be read as Parquet ({type(exc).__name__})", file=name, rule="SRC008") from None
     return RawTable(frame, "parquet")
+
+
+def _plain(dtype: pl.DataType) -> bool:
+    """A Parquet column recon can turn into an MHSDS item: not a list, struct, duration or binary."""
+    return bool(dtype == pl.String or dtype.is_numeric() or dtype in (pl.Boolean, pl.Date, pl.Time, pl.Null)
+                or isinstance(dtype, pl.Datetime | pl.Categorical | pl.Enum))
 
 
 def _tidy(frame: pl.DataFrame, *, values: bool = True) -> pl.DataFrame:

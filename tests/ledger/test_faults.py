@@ -107,10 +107,12 @@ def test_second_run_for_same_provider_and_month_gets_the_lock_message(
 
 def test_lock_in_process(tmp_path: Path, ledger_path: Path, fakes: None, cli: Any) -> None:
     epr = write_epr(tmp_path / "epr")
-    with RunLock(lock_path(ledger_path, "RXX", Month(2024, 9)), "RXX 2024-09"):
+    with RunLock(lock_path("RXX", Month(2024, 9)), "RXX 2024-09"):
         res = cli("reconcile", "--month", "2024-09", "--epr", epr, "--provider", "rxx")
         assert res.exit_code == 2 and "another recon run for" in res.stderr
-    assert lock_path(ledger_path, "RXX", Month(2024, 9)).parent == ledger_path.parent
+        # the provider as resolved from the data, with another ledger: the same lock (issue 15 class 5)
+        res = cli("reconcile", "--month", "2024-09", "--epr", epr, "--ledger", tmp_path / "other.sqlite")
+        assert res.exit_code == 2 and "another recon run for RXX 2024-09" in res.stderr
 
 
 def _config(tmp_path: Path, **ages: float) -> Path:

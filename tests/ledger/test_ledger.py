@@ -55,7 +55,7 @@ def count(path: Path, table: str) -> int:
 
 def test_new_ledger_is_wal_at_current_schema(ledger_path: Path) -> None:
     with Ledger.open(ledger_path) as led:
-        assert led.user_version == SCHEMA_VERSION == 3
+        assert led.user_version == SCHEMA_VERSION == 5
         assert led.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         assert led.check_append_only() == []
 
@@ -71,7 +71,7 @@ def test_record_run_and_read_back(ledger_path: Path) -> None:
         # only provider level: the team row is kept in the ledger but not in the trend
         assert sorted(zip(vals["measure_id"], vals["value"], strict=True)) == [("MHS32a", 41.5), ("MHS95", 120.0)]
     assert count(ledger_path, "measure_values") == 3
-    assert count(ledger_path, "exceptions") == 1
+    assert count(ledger_path, "exception_first") == 1
 
 
 def test_a_failing_run_write_leaves_nothing(ledger_path: Path) -> None:
@@ -79,7 +79,7 @@ def test_a_failing_run_write_leaves_nothing(ledger_path: Path) -> None:
     with Ledger.open(ledger_path) as led, pytest.raises(LedgerError) as info:
         led.record_run(bad)
     assert info.value.exit_code == 2
-    for table in ("runs", "run_inputs", "measure_values", "exceptions", "exception_events"):
+    for table in ("runs", "run_inputs", "measure_values", "exception_first", "exception_events"):
         assert count(ledger_path, table) == 0, table
 
 
@@ -100,7 +100,7 @@ def test_v1_ledger_is_migrated_on_open(ledger_path: Path) -> None:
     ledger_path.parent.mkdir(parents=True)
     _v1_ledger(ledger_path)
     with Ledger.open(ledger_path) as led:
-        assert led.user_version == SCHEMA_VERSION == 3
+        assert led.user_version == SCHEMA_VERSION == 5
         cols = {r[1] for r in led.conn.execute("PRAGMA table_info(runs)")}
         assert {"pack_path", "pack_sha256"} <= cols
         (old,) = led.runs()

@@ -143,7 +143,7 @@ def test_edit_with_recomputed_hash_still_breaks_the_chain(signed_run: dict[str, 
     new_hash = record_hash(row)  # the forger recomputes this row's hash, but cannot fix the next row's prev_hash
     _bypass(ledger_path, f"UPDATE signoffs SET name = 'Someone Else', hash = '{new_hash}' WHERE seq = 1")
     res = cli("signoff", "verify", "--json")
-    problems = json.loads(res.stdout)["problems"]
+    problems = [p for p in json.loads(res.stdout)["problems"] if p["kind"] == "chain"]
     assert res.exit_code == 1 and [(p["kind"], p["seq"]) for p in problems] == [("chain", 2)]
     assert "hash chain broken before sign-off #2" in problems[0]["message"]
 
@@ -159,7 +159,8 @@ def test_deleted_row_and_dropped_triggers_are_reported(signed_run: dict[str, Pat
     res = cli("signoff", "verify", "--json")
     assert res.exit_code == 1
     kinds = [(p["kind"], p["seq"]) for p in json.loads(res.stdout)["problems"]]
-    assert kinds == [("triggers", None), ("chain", 2), ("chain", 3)]
+    assert kinds[:3] == [("triggers", None), ("chain", 2), ("chain", 3)]
+    assert ("receipt", 2) in kinds and ("journal", 2) in kinds  # the copies outside the ledger still hold #2
 
 
 def test_verify_with_no_sign_off_at_all_is_exit_3_not_ok(ledger_path: Path, cli: Any) -> None:

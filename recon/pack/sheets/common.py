@@ -102,8 +102,9 @@ def level_key(level: str | None) -> tuple[int, str]:
 
 def sheet_title(prefix: str, name: str, used: set[str]) -> str:
     """A valid worksheet title ``prefix + name`` (31 characters, no []:*?/\\'), unique among ``used``
-    (case-insensitively; the title is added to it)."""
-    base = (prefix + re.sub(r"[\[\]:*?/\\']", "_", name))[:31]
+    (case-insensitively; the title is added to it). Excel refuses []:*?/\' in a title, and a
+    control character or lone surrogate makes the file corrupt."""
+    base = (prefix + re.sub(r"[\[\]:*?/\\'\x00-\x1f\x7f\ud800-\udfff\ufffe\uffff]", "_", name))[:31]
     title, i = base, 2
     while title.lower() in used:
         suffix = f" ({i})"

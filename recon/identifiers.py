@@ -1,0 +1,126 @@
+"""Identifiers where recon does not expect them: NHS numbers and postcodes in any text it outputs.
+
+The known identifying columns (NHSNumber, PersonBirthDate, Postcode, ...) are masked or left out
+by design. But a trust may put NHS numbers in LocalPatientId, or a postcode in a free-text
+column, and those values reach record keys, findings, exceptions and people lists. Before a
+result is shown, logged, recorded or written to a pack, :func:`mask_identifiers` masks every value
+shaped like an NHS number (ten digits passing the modulus-11 check) or a UK postcode, and says
+where it found them so the run can warn once, naming the column.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import Any, TypeVar
+
+import polars as pl
+
+from recon.nhs_number import is_valid, valid_expr
+
+T = TypeVar("T")
+NHS_MASK = "*** *** "  # + the last four digits, as the pack masks NHS numbers
+POSTCODE_MASK = "*** ***"
+_NHS_IN_TEXT = re.compile(r"(?<![\d*])(\d{3})([ -]?)(\d{3})\2(\d{4})(?!\d)")
+_POSTCODE_IN_TEXT = re.compile(r"(?<![A-Za-z0-9])[A-Za-z]{1,2}\d[A-Za-z\d]? ?\d[A-Za-z]{2}(?![A-Za-z0-9])")
+_POSTCODE_VALUE = r"^\s*[A-Za-z]{1,2}\d[A-Za-z\d]? ?\d[A-Za-z]{2}\s*$"
+
+
+def _known_identifying() -> frozenset[str]:
+    from recon.tables import TABLES
+
+    return frozenset(c.name for t in TABLES.values() for c in t.columns if c.identifying)
+
+
+def mask_text(text: str) -> tuple[str, bool]:
+    """Free text with every valid NHS number and postcode masked; and whether any was."""
+    hit = False
+
+    def nhs(m: re.Match[str]) -> str:
+        nonlocal hit
+        digits = m.group(1) + m.group(3) + m.group(4)
+        if not is_valid(digits):
+            return m.group(0)
+        hit = True
+        return NHS_MASK + m.group(4)
+
+    def postcode(m: re.Match[str]) -> str:
+        nonlocal hit
+        hit = True
+        return POSTCODE_MASK
+
+    out = _POSTCODE_IN_TEXT.sub(postcode, _NHS_IN_TEXT.sub(nhs, text))
+    return out, hit
+
+
+def mask_frame(frame: pl.DataFrame, skip: frozenset[str] = frozenset()) -> tuple[pl.DataFrame, list[str]]:
+    """Every text column but ``skip``: whole values shaped like an NHS number or a postcode masked
+    (vectorised). Returns the frame and the names of the columns that held any."""
+    cols = [c for c, t in frame.schema.items() if t == pl.String and c not in skip]
+    if not cols or frame.height == 0:
+        return frame, []
+    flags = frame.select(
+        *(valid_expr(pl.col(c)).any().alias(f"n{i}") for i, c in enumerate(cols)),
+        *(pl.col(c).str.contains(_POSTCODE_VALUE).fill_null(False).any().alias(f"p{i}") for i, c in enumerate(cols)),
+    ).row(0, named=True)
+    hit = [c for i, c in enumerate(cols) if flags[f"n{i}"] or flags[f"p{i}"]]
+    if not hit:
+        return frame, []
+    masked = frame.with_columns(
+        pl.when(valid_expr(pl.col(c))).then(pl.lit(NHS_MASK) + pl.col(c).str.replace_all(r"[\s-]", "").str.slice(6, 4))
+        .when(pl.col(c).str.contains(_POSTCODE_VALUE)).then(pl.lit(POSTCODE_MASK))
+        .otherwise(pl.col(c)).alias(c)
+        for c in hit
+    )
+    return masked, hit
+
+
+def mask_identifiers(obj: T) -> tuple[T, list[str]]:
+    """``obj`` (a result: dataclasses, tuples, dicts, strings, frames) with identifiers masked,
+    and where they were found ("MHS101Referral key", "LocalPatientId", ...)."""
+    found: dict[str, None] = {}
+    out = _walk(obj, "", found, _known_identifying())
+    return out, list(found)
+
+
+def _walk(obj: Any, where: str, found: dict[str, None], skip: frozenset[str]) -> Any:
+    if isinstance(obj, str):
+        text, hit = mask_text(obj)
+        if not hit:
+            return obj
+        found[where or "text"] = None
+        return text
+    if isinstance(obj, pl.DataFrame):
+        frame, cols = mask_frame(obj, skip)
+        found.update(dict.fromkeys(cols))
+        return frame
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        owner = getattr(obj, "table", None)
+        changes: dict[str, Any] = {}
+        for f in dataclasses.fields(obj):
+            if not f.init:
+                continue
+            value = getattr(obj, f.name)
+            if f.name == "value" and isinstance(getattr(obj, "column", None), str):
+                label = f"{owner}.{obj.column}" if isinstance(owner, str) else str(obj.column)  # type: ignore[attr-defined]
+            else:
+                label = f"{owner} {f.name}" if isinstance(owner, str) else f.name
+            new = _walk(value, label, found, skip)
+            if new is not value:
+                changes[f.name] = new
+        return dataclasses.replace(obj, **changes) if changes else obj  # type: ignore[type-var]
+    if isinstance(obj, tuple | list):
+        items = [_walk(v, where, found, skip) for v in obj]
+        if all(a is b for a, b in zip(items, obj, strict=True)):
+            return obj
+        return type(obj)(items) if isinstance(obj, list) else tuple(items)
+    if isinstance(obj, Mapping):
+        pairs = {k: _walk(v, str(k), found, skip) for k, v in obj.items()}
+        if all(pairs[k] is obj[k] for k in pairs):
+            return obj
+        if isinstance(obj, MappingProxyType):
+            return MappingProxyType(pairs)
+        return type(obj)(pairs) if isinstance(obj, dict) else pairs
+    return obj
