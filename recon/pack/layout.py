@@ -86,6 +86,7 @@ STYLES: dict[str, Style] = {
     "bold_pct": Style(bold=True, number_format=FORMAT_PCT),
     "good": Style(fill=GREEN, bold=True),
     "warn": Style(fill=AMBER, bold=True),
+    "warn_wrap": Style(fill=AMBER, bold=True, wrap=True),
     "bad": Style(fill=RED, bold=True),
     "neutral": Style(fill=GREY),
     "status_good": Style(fill=GREEN, bold=True, size=14),
@@ -97,6 +98,38 @@ STYLES: dict[str, Style] = {
     "mono": Style(size=10),
     "note": Style(italic=True, color="425563"),
 }
+
+
+# Printing (A4, 0.4 inch side margins). Column width w (characters of the default 11 pt font) is
+# about 7w + 5 pixels, 0.75 pt each. Fitting a sheet to the page width scales everything down:
+# 11 pt text stays 8 pt or larger only at a scale of 8/11 or more.
+MIN_PRINT_SCALE = 8 / 11
+PRINTABLE_WIDTH_PT = {True: (29.7 - 2 * 1.016) / 2.54 * 72, False: (21.0 - 2 * 1.016) / 2.54 * 72}
+DEFAULT_COLUMN_WIDTH = 8.43
+
+
+def column_points(width: float) -> float:
+    return (7 * width + 5) * 0.75
+
+
+@dataclass(frozen=True)
+class PrintPlan:
+    """What goes on paper: the leading ``columns`` of the sheet, fitted to the width at ``scale``."""
+
+    columns: int
+    scale: float
+
+
+def print_plan(widths: Mapping[int, float], landscape: bool) -> PrintPlan:
+    """The most leading columns that fit the page width with text at 8 pt or larger (at least one)."""
+    printable = PRINTABLE_WIDTH_PT[landscape]
+    total, columns = 0.0, 0
+    for col in range(1, max(widths, default=1) + 1):
+        w = column_points(widths.get(col, DEFAULT_COLUMN_WIDTH))
+        if columns and (total + w) * MIN_PRINT_SCALE > printable:
+            break
+        total, columns = total + w, col
+    return PrintPlan(columns, min(1.0, printable / total) if total else 1.0)
 
 
 @dataclass(frozen=True)

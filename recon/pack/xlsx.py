@@ -35,7 +35,7 @@ from openpyxl.worksheet.pagebreak import Break
 from openpyxl.worksheet.properties import PageSetupProperties
 
 from recon.pack.fingerprint import combine_sheet_hashes, row_line
-from recon.pack.layout import STYLES, ChartSpec, Sheet, Styled
+from recon.pack.layout import STYLES, ChartSpec, Sheet, Styled, print_plan
 from recon.pack.model import PackOptions
 from recon.pack.privacy import clean_text, needs_quote
 from recon.pack.sheets import build_sheets
@@ -211,6 +211,7 @@ def _chart(ws: Any, spec: ChartSpec) -> Any:
     chart.x_axis.delete = False
     chart.y_axis.majorGridlines = None
     chart.legend.position = "b"
+    chart.legend.overlay = False  # the legend takes its own space below the plot, never over it
     if spec.y_min is not None:
         chart.y_axis.scaling.min = spec.y_min
     if spec.y_max is not None:
@@ -259,9 +260,13 @@ def _render(wb: Workbook, sheet: Sheet, styler: _Styler) -> str:
     ws.page_setup.orientation = "landscape" if sheet.landscape else "portrait"
     ws.page_setup.paperSize = 9  # A4
     if sheet.fit_width:
+        # Fit to the width only as far as text stays 8 pt or larger; columns beyond stay on screen.
+        plan = print_plan(sheet.widths, sheet.landscape)
         ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
         ws.page_setup.fitToWidth = 1
         ws.page_setup.fitToHeight = 0
+        if plan.columns < max(sheet.widths, default=1):
+            ws.print_area = f"A1:{get_column_letter(plan.columns)}1048576"
     ws.page_margins.left = ws.page_margins.right = 0.4
     ws.page_margins.top = ws.page_margins.bottom = 0.75
     ws.page_margins.header = ws.page_margins.footer = 0.3

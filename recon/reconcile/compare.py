@@ -88,7 +88,7 @@ class Tolerance:
     @property
     def text(self) -> str:
         a = f"{self.absolute:g}"
-        return f"±{a} or {self.relative:g}%" if self.relative > 0 else f"±{a}"
+        return f"±{a} or {self.relative:g}%, whichever is larger" if self.relative > 0 else f"±{a}"
 
 
 @dataclass(frozen=True)
@@ -419,6 +419,7 @@ def compare_measures(
         failed = any(v.status is ComparisonStatus.DISCREPANCY for _, v in verdicts)
         severity = tol.severity if failed else Severity.INFO
         difference = next((v.difference for _, v in verdicts if v.difference is not None), None)
+        by_source = dict(verdicts)
         out.append(Comparison(
             id=mid,
             name=name,
@@ -435,6 +436,8 @@ def compare_measures(
             denominator=None if lv is None else lv.denominator,
             published_status=pub_status,
             extract_status=ext_status,
+            published_difference=by_source["published"].difference if "published" in by_source else None,
+            extract_difference=by_source["extract"].difference if "extract" in by_source else None,
         ))
     return ComparisonSet(tuple(out), tuple(notes))
 

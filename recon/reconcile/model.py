@@ -52,7 +52,7 @@ class Comparison:
     published_text: str | None = None
     extract: float | int | None = None
     difference: float | None = None  # published - local (or extract - local when no published)
-    tolerance: str = ""  # human text, e.g. "±5 or 2%"
+    tolerance: str = ""  # human text, e.g. "±5 or 2%, whichever is larger"
     severity: Severity = Severity.ERROR
     explanation: str = ""  # one line, plain English: what the measure is / why it differs
     numerator: int | None = None
@@ -60,6 +60,9 @@ class Comparison:
     # Added for issue 4: the verdict against each source; ``status`` is the published one if any.
     published_status: ComparisonStatus | None = None
     extract_status: ComparisonStatus | None = None
+    # Issue 14: each source's own difference, so a status is always explained by its own figure.
+    published_difference: float | None = None  # published - local
+    extract_difference: float | None = None  # extract - local
 
     @property
     def overall_status(self) -> ComparisonStatus:
@@ -88,6 +91,11 @@ class Comparison:
             d["published_status"] = self.published_status.value
         if self.extract_status is not None:
             d["extract_status"] = self.extract_status.value
+        if self.published_status is not None:
+            d["published_difference"] = self.published_difference
+        if self.extract_status is not None:
+            d["extract_difference"] = self.extract_difference
+        d["overall_status"] = self.overall_status.value
         return d
 
 
@@ -121,6 +129,9 @@ class RecordDifference:
         }
 
 
+OUTCOMES_SOURCE = "outcomes"
+
+
 @dataclass(frozen=True)
 class ExceptionRecord:
     """One record a team must fix, whatever found it: validation, reconciliation or outcomes."""
@@ -146,6 +157,64 @@ class InputInfo:
     table: str | None = None
 
 
+class PublishedState(StrEnum):
+    """Whether the published comparison happened: a comparison that did not happen is never 'consistent'."""
+
+    NOT_GIVEN = "not_given"
+    COMPARED = "compared"
+    NOT_COMPARED = "not_compared"
+
+
+@dataclass(frozen=True)
+class PublishedCheck:
+    """The published comparison as a whole: compared, or not compared and why (provider and file named)."""
+
+    state: PublishedState = PublishedState.NOT_GIVEN
+    reason: str = ""
+    status: str | None = None  # STATUS of the rows compared (Performance / Provisional / Final)
+
+    @property
+    def text(self) -> str:
+        """One line for the terminal and the Cover."""
+        if self.state is PublishedState.COMPARED:
+            return f"compared ({self.status})" if self.status else "compared"
+        if self.state is PublishedState.NOT_COMPARED:
+            return f"NOT COMPARED: {self.reason}"
+        return "none given"
+
+    def to_json_dict(self) -> dict[str, Any]:
+        return {"state": self.state.value, "reason": self.reason or None, "status": self.status}
+
+
+@dataclass(frozen=True)
+class Counts:
+    """The one set of counts the terminal, the JSON and the pack show (and the exit code reads).
+
+    ``records_to_fix`` are validation and reconciliation exceptions not accepted; outcome pairs
+    missing (outcome completeness) are counted apart in ``outcome_gaps``: they are not errors.
+    ``extract_errors`` are error-level findings about the extract as a whole (no record key).
+    """
+
+    discrepancies: int
+    records_to_fix: int
+    errors: int
+    warnings: int
+    extract_errors: int
+    outcome_gaps: int
+    accepted: int
+
+    @property
+    def blocking_errors(self) -> int:
+        return self.errors + self.extract_errors
+
+    def to_json_dict(self) -> dict[str, int]:
+        return {
+            "discrepancies": self.discrepancies, "records_to_fix": self.records_to_fix, "errors": self.errors,
+            "warnings": self.warnings, "extract_errors": self.extract_errors, "outcome_gaps": self.outcome_gaps,
+            "accepted": self.accepted,
+        }
+
+
 @dataclass(frozen=True)
 class ReconcileResult:
     provider: str
@@ -168,6 +237,9 @@ class ReconcileResult:
     # measure_id, value, source ("ledger" | "published" | "this run").
     trend: pl.DataFrame | None = None
     extras: dict[str, Any] = field(default_factory=dict)
+    published_check: PublishedCheck = PublishedCheck()
+    # Warnings every renderer shows first, e.g. no activity dated in the month in the local extract.
+    warnings: tuple[str, ...] = ()
 
     @property
     def discrepancies(self) -> tuple[Comparison, ...]:
@@ -178,6 +250,24 @@ class ReconcileResult:
         )
 
     @property
+    def counts(self) -> Counts:
+        """Counted once, from the exceptions (with their ledger status) and the keyless findings."""
+        open_ = [e for e in self.exceptions if e.status != "accepted"]
+        to_fix = [e for e in open_ if e.source != OUTCOMES_SOURCE]
+        keyed = [f for f in self.findings if f.key is not None]
+        # A result built without exceptions (a library caller's own) counts its keyed findings.
+        severities = [e.severity for e in to_fix] if self.exceptions else [f.severity for f in keyed]
+        return Counts(
+            discrepancies=len(self.discrepancies),
+            records_to_fix=len(to_fix) if self.exceptions else sum(s is not Severity.INFO for s in severities),
+            errors=sum(s is Severity.ERROR for s in severities),
+            warnings=sum(s is Severity.WARNING for s in severities),
+            extract_errors=sum(f.key is None and f.severity is Severity.ERROR for f in self.findings),
+            outcome_gaps=sum(e.source == OUTCOMES_SOURCE for e in open_),
+            accepted=len(self.exceptions) - len(open_),
+        )
+
+    @property
     def exit_code(self) -> int:
-        errors = any(f.severity is Severity.ERROR for f in self.findings)
-        return 1 if self.discrepancies or errors else 0
+        c = self.counts
+        return 1 if c.discrepancies or c.blocking_errors else 0

@@ -22,6 +22,7 @@ from recon.findings import Finding, Severity
 from recon.measures import compute_measures
 from recon.measures.model import MeasuresResult
 from recon.months import Month
+from recon.published import PublishedSelection
 from recon.quality import data_quality
 from recon.reconcile.compare import compare_measures
 from recon.reconcile.explain import Explained, explain_records
@@ -30,6 +31,8 @@ from recon.reconcile.model import (
     ComparisonStatus,
     ExceptionRecord,
     InputInfo,
+    PublishedCheck,
+    PublishedState,
     ReconcileResult,
     RecordClass,
     RecordDifference,
@@ -216,6 +219,7 @@ def run_reconcile(
     ext = load_extract(extract) if extract is not None else None
     selection = None
     unpublished: list[str] = []
+    check = PublishedCheck()
     if published is not None:
         from recon.published import MonthNotPublishedError, select_published
 
@@ -224,11 +228,16 @@ def run_reconcile(
         except MonthNotPublishedError as exc:
             # Normal before the deadline: NHS England publishes months later.
             unpublished.append(f"{month} is not published yet ({exc.message}); compared with what else was given")
+            check = PublishedCheck(PublishedState.NOT_COMPARED, f"{month} is not published yet in {published}")
     if ext is not None and extract is not None:
         check_same_source(local_ex, ext, month, Path(extract))
 
     provider = (settings.ods or local_ex.provider or "UNKNOWN").upper()
     notes: list[str] = [*unpublished]
+    if selection is not None:
+        check = published_check(selection, provider, month)
+        if check.state is PublishedState.NOT_COMPARED:
+            selection = None  # nothing of this provider to compare: no per-measure "missing_published"
     step("validate")
     findings = _validate(local_ex, month, settings)
     quality, note = _quality(local_ex, month)
@@ -253,6 +262,9 @@ def run_reconcile(
         notes += list(selection.notes)
         notes.append(f"published figures: STATUS {selection.status} for {month}")
     notes += list(cs.notes)
+    warnings = list(local_m.notes)
+    if check.state is PublishedState.NOT_COMPARED:
+        warnings.append(f"published figures not compared: {check.reason}")
 
     validation = finding_exceptions(findings)
     flagged = {(e.table, e.key) for e in validation}
@@ -281,6 +293,23 @@ def run_reconcile(
         published_status=None if selection is None else selection.status,
         notes=tuple(notes),
         data_quality=quality,
+        published_check=check,
+        warnings=tuple(warnings),
+    )
+
+
+def published_check(selection: PublishedSelection, provider: str, month: Month) -> PublishedCheck:
+    """Compared, or not compared because the file has no Provider rows for this provider (named, with the file)."""
+    from recon.reconcile.compare import provider_rows
+
+    if provider_rows(selection.rows, provider).height:
+        return PublishedCheck(PublishedState.COMPARED, status=selection.status)
+    files = ", ".join(f.name for f in selection.files) or "the published file"
+    return PublishedCheck(
+        PublishedState.NOT_COMPARED,
+        f"provider {provider} has no Provider rows for {month} in {files} (check the ODS code: "
+        "PRIMARY_LEVEL of the BREAKDOWN=Provider rows)",
+        status=selection.status,
     )
 
 
@@ -298,6 +327,9 @@ def reconcile_json(result: ReconcileResult) -> dict[str, Any]:
         "month": str(result.month),
         "exit_code": result.exit_code,
         "published_status": result.published_status,
+        "published_comparison": result.published_check.to_json_dict(),
+        "warnings": list(result.warnings),
+        "counts": result.counts.to_json_dict(),
         "summary": {
             "comparisons": statuses,
             "records": by_class,

@@ -36,7 +36,8 @@ class Verdict:
 NUMERIC_HEADERS = frozenset({
     "Errors", "Warnings", "Info", "New", "Recurring", "Accepted", "Size (bytes)", "Rows", "Local", "Extract",
     "Published", "Difference", "Value", "Mean", "Lower limit", "Upper limit", "Special cause", "Valid", "Other",
-    "Default", "Invalid", "Missing", "Records", "Completeness %", "Validity %", "Score",
+    "Default", "Invalid", "Missing", "Records", "Completeness %", "Validity %", "Score", "Extract − local",
+    "Published − local",
 })
 
 
@@ -104,24 +105,26 @@ def team_name(team: str | None) -> str:
 
 
 def verdict(result: ReconcileResult, split_by_team: bool = False) -> Verdict:
-    """The one line a CYP lead reads first."""
-    to_fix = [e for e in result.exceptions if e.status != "accepted"]
-    errors = sum(1 for e in to_fix if e.severity is Severity.ERROR)
-    blocking = errors > 0 if result.exceptions else any(f.severity is Severity.ERROR for f in result.findings)
-    discrepancies = len(result.discrepancies)
-    if blocking:
-        n = errors or sum(1 for f in result.findings if f.severity is Severity.ERROR)
+    """The one line a CYP lead reads first, from the same counts the terminal prints."""
+    counts = result.counts
+    if counts.blocking_errors:
+        n = counts.blocking_errors
         return Verdict(
             "Fix before submitting", "status_bad",
-            f"{n:,} error-level record problem(s) must be corrected in the source system before the extract "
+            f"{n:,} error-level problem(s) must be corrected in the source system before the extract "
             "is submitted: see " + ("your team's 'Fix' sheet." if split_by_team
                                     else "the Exceptions sheet (filter by Team)."),
         )
-    if discrepancies:
+    if counts.discrepancies:
         return Verdict(
             "Discrepancies to explain", "status_warn",
-            f"{discrepancies} measure(s) differ beyond tolerance: explain each one (Summary sheet) "
+            f"{counts.discrepancies} measure(s) differ beyond tolerance: explain each one (Summary sheet) "
             "before signing off.",
+        )
+    if result.warnings:
+        return Verdict(
+            "Check before submitting", "status_warn",
+            "No error and no discrepancy was found, but: " + "; ".join(result.warnings) + ".",
         )
     return Verdict(
         "Fit to submit", "status_good",

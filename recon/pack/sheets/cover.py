@@ -6,11 +6,10 @@ import datetime as dt
 from collections import Counter
 
 from recon import __version__
-from recon.findings import Severity
 from recon.pack.layout import NHS_BLUE, Grid, Sheet, Styled
 from recon.pack.model import PackOptions
 from recon.pack.sheets.common import hdr, team_name, text, verdict
-from recon.reconcile.model import ReconcileResult
+from recon.reconcile.model import PublishedState, ReconcileResult
 
 
 def cover_sheet(result: ReconcileResult, opts: PackOptions, team_sheets: dict[str, str] | None) -> Sheet:
@@ -21,8 +20,12 @@ def cover_sheet(result: ReconcileResult, opts: PackOptions, team_sheets: dict[st
     g.blank()
     g.add(Styled("Overall status", "label"), Styled(v.text, v.style))
     advice_row = g.add(Styled("What to do", "label"), Styled(v.advice, "wrap"))
+    heights = {advice_row: 13.5 * (len(v.advice) // 38 + 1)}
+    for w in result.warnings:
+        row = g.add(Styled("Warning", "label"), Styled(text(w, opts.identifiable), "warn_wrap"))
+        heights[row] = 15.0 * (len(w) // 38 + 1)
     g.blank()
-    to_fix = [e for e in result.exceptions if e.status != "accepted"]
+    counts = result.counts
     g.add(Styled("Provider", "label"), result.provider)
     g.add(Styled("Reporting month", "label"), f"{result.month.label} ({result.month})")
     if opts.deadline is not None:
@@ -33,17 +36,20 @@ def cover_sheet(result: ReconcileResult, opts: PackOptions, team_sheets: dict[st
         g.add(Styled("Days left", "label"), left)
     else:
         g.add(Styled("Submission deadline", "label"), "not set")
-    g.add(Styled("Discrepancies beyond tolerance", "label"), Styled(len(result.discrepancies), "count_left"))
-    g.add(Styled("Records to fix", "label"), Styled(len(to_fix), "count_left"))
-    g.add(
-        Styled("  of which errors", "label"),
-        Styled(sum(1 for e in to_fix if e.severity is Severity.ERROR), "count_left"),
-    )
-    g.add(
-        Styled("Accepted (not to fix)", "label"),
-        Styled(len(result.exceptions) - len(to_fix), "count_left"),
-    )
-    g.add(Styled("Published figures", "label"), result.published_status or "none compared")
+    g.add(Styled("Discrepancies beyond tolerance", "label"), Styled(counts.discrepancies, "count_left"))
+    g.add(Styled("Records to fix", "label"), Styled(counts.records_to_fix, "count_left"))
+    g.add(Styled("  of which errors", "label"), Styled(counts.errors, "count_left"))
+    g.add(Styled("  of which warnings", "label"), Styled(counts.warnings, "count_left"))
+    if counts.extract_errors:
+        g.add(Styled("Extract-level errors (no record key)", "label"), Styled(counts.extract_errors, "count_left"))
+    g.add(Styled("Outcome pairs missing (not errors)", "label"), Styled(counts.outcome_gaps, "count_left"))
+    g.add(Styled("Accepted (not to fix)", "label"), Styled(counts.accepted, "count_left"))
+    check = result.published_check
+    not_compared = check.state is PublishedState.NOT_COMPARED
+    row = g.add(Styled("Published figures", "label"),
+                Styled(text(check.text, opts.identifiable), "warn_wrap" if not_compared else "text"))
+    if not_compared:
+        heights[row] = 15.0 * (len(check.text) // 38 + 1)
     g.add(
         Styled("Identifiers", "label"),
         "IDENTIFIABLE: full NHS numbers and dates of birth shown. Keep inside the provider."
@@ -103,5 +109,5 @@ def cover_sheet(result: ReconcileResult, opts: PackOptions, team_sheets: dict[st
     g.add(Styled("Sign the pack off on the 'Sign-off' sheet.", "note"))
     return Sheet(
         "Cover", g.rows, widths={1: 30, 2: 40, 3: 12, 4: 12, 5: 12, 6: 12, 7: 12, 8: 12},
-        heights={advice_row: 13.5 * (len(v.advice) // 38 + 1)}, landscape=True, tab_color=NHS_BLUE,
+        heights=heights, landscape=True, tab_color=NHS_BLUE,
     )
