@@ -22,7 +22,7 @@ from recon.findings import Finding, Severity
 from recon.measures import compute_measures
 from recon.measures.model import MeasuresResult
 from recon.months import Month
-from recon.published import PublishedSelection
+from recon.published import PublishedFile, PublishedSelection
 from recon.quality import data_quality
 from recon.reconcile.compare import compare_measures
 from recon.reconcile.explain import Explained, explain_records
@@ -39,6 +39,7 @@ from recon.reconcile.model import (
 )
 from recon.reconcile.records import compare_records
 from recon.sources import Extract, file_sha256, load_extract
+from recon.sources.extract import member_sha256
 from recon.sources.mapping import load_mapping
 from recon.validation import validate_tables
 
@@ -117,6 +118,14 @@ def _mapping_input(mapping: str | None) -> list[InputInfo]:
         return []
     path = load_mapping(mapping).path
     return [InputInfo("mapping", str(path), path.stat().st_size, file_sha256(path))]
+
+
+def _published_sha256(f: PublishedFile) -> str:
+    """A zipped publication is hashed by its member (the CSV read), like extract members."""
+    prefix = f"{f.path.name}:"
+    if f.path.suffix.lower() == ".zip" and f.name.startswith(prefix):
+        return member_sha256(f.path, f.name[len(prefix):])
+    return file_sha256(f.path)
 
 
 def finding_exceptions(findings: Iterable[Finding]) -> list[ExceptionRecord]:
@@ -276,7 +285,7 @@ def run_reconcile(
     if ext is not None:
         inputs += _inputs("extract", ext)
     if selection is not None:
-        inputs += [InputInfo("published", f.name, f.size, file_sha256(f.path), rows=f.rows)
+        inputs += [InputInfo("published", f.name, f.size, _published_sha256(f), rows=f.rows)
                    for f in selection.files]
     return ReconcileResult(
         provider=provider,

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Sequence
 
-from recon.pack.layout import ChartSpec, Grid, SeriesSpec, Sheet, Styled
+from recon.pack.layout import NHS_BLUE, ChartSpec, Grid, SeriesSpec, Sheet, Styled
 from recon.pack.model import PackOptions
 from recon.pack.sheets.common import (
-    get_col,
     header_height,
     is_pct,
     level_key,
@@ -19,6 +19,9 @@ from recon.reconcile.model import ReconcileResult
 
 ACCESS_IDS = ("MHS95", "MHS69")
 ACTIVITY_IDS = ("MHS32", "MHS32a", "MHS29", "MHS30", "MHS58", "MHS57a", "MHS01", "MHS23", "MHS61a")
+SHORT_LABEL = 28  # characters of a measure name in a column header
+NAME_WRAP = 110  # characters per line of the full names under the tables
+CHART_ROWS = 15  # rows under a 7 cm chart (15 x 15 pt = 7.9 cm)
 COMPLETENESS_LABELS = {
     "MHS110": "Cohort (MHS110)",
     "RECON_CGAS_ANY": "CGAS any", "RECON_CGAS_PAIRED": "CGAS paired", "RECON_GBO_ANY": "GBO any",
@@ -71,8 +74,22 @@ def column_labels(result: ReconcileResult, ids: Sequence[str]) -> dict[str, str]
             continue
         unit = " (%)" if is_pct(result, i) and "%" not in names.get(i, "") else ""
         label = names.get(i, "")
-        out[i] = f"{i}\n{label}{unit}" if label and label != i else f"{i}{unit}"
+        # A short name in the header; the full names are listed under the tables.
+        short = label if len(label) <= SHORT_LABEL else textwrap.shorten(label, SHORT_LABEL, placeholder="…")
+        out[i] = f"{i}\n{short}{unit}" if label and label != i else f"{i}{unit}"
     return out
+
+
+def _name_rows(g: Grid, result: ReconcileResult, ids: Sequence[str]) -> None:
+    """The full national name of each measure in the tables above, wrapped to the printed width."""
+    names = measure_names(result)
+    listed = [(i, names[i]) for i in ids if names.get(i) and names[i] != i]
+    if not listed:
+        return
+    g.add(Styled("Measures", "section"))
+    for i, name in listed:
+        for n, line in enumerate(textwrap.wrap(f"{i}: {name}", NAME_WRAP)):
+            g.add(Styled(line if n == 0 else f"    {line}", "note"))
 
 
 def breakdown_sheet(title: str, heading: str, result: ReconcileResult, opts: PackOptions, ids: Sequence[str]) -> Sheet:
@@ -86,22 +103,36 @@ def breakdown_sheet(title: str, heading: str, result: ReconcileResult, opts: Pac
     heights: dict[int, float] = {}
     charts: list[ChartSpec] = []
     any_section = False
+    keep: dict[int, int] = {}
+    team_span: tuple[int, int] | None = None
     for breakdown, level_title in (("Team", "Team"), ("Age band", "Age band")):
-        g.add(Styled(f"By {breakdown.lower()}", "section"))
+        section = g.add(Styled(f"By {breakdown.lower()}", "section"))
         span = measure_matrix(g, result, opts, breakdown, ids, labels, level_title)
         if span is None:
             g.add(Styled(f"No {breakdown.lower()} breakdown in this run.", "note"))
         else:
             any_section = True
             heights[span[0]] = header_height([labels[i] for i in ids])
-            if breakdown == "Team" and title == "Access":
-                charts.append(ChartSpec(
-                    "bar", f"{heading} by team", f"{get_col(len(ids) + 3)}{span[0]}", 1, span[0] + 1, span[1],
-                    tuple(SeriesSpec(c + 2, span[0], span[0] + 1, span[1]) for c in range(len(ids))),
-                    y_title="People", width_cm=16, height_cm=7.5,
-                ))
+            keep[section] = min(span[1] - section + 1, 8)  # a heading never alone at a page foot
+            if breakdown == "Team":
+                team_span = span
         g.blank()
     if not any_section and not ids:
         g.add(Styled("No measures of this group in this run.", "note"))
+    _name_rows(g, result, ids)
+    if title == "Access" and team_span is not None:
+        # One chart per measure, teams only: MHS95 (12 months) and MHS69, or a team and the whole
+        # provider, are of very different sizes and would flatten each other on one axis.
+        header, last = team_span
+        for c, i in enumerate(ids):
+            g.blank()
+            row = g.next_row
+            charts.append(ChartSpec(
+                "bar", f"{i} by team", f"A{row}", 1, header + 2, last,
+                (SeriesSpec(c + 2, header, header + 2, last, color=NHS_BLUE),),
+                y_title="People", width_cm=16, height_cm=7, legend=False,
+            ))
+            g.pad_to(row + CHART_ROWS)
+            keep[row] = CHART_ROWS
     widths = {1: 24} | {c + 2: 15 for c in range(len(ids))}
-    return Sheet(title, g.rows, widths=widths, heights=heights, charts=charts, freeze="B4")
+    return Sheet(title, g.rows, widths=widths, heights=heights, charts=charts, freeze="B4", keep_together=keep)

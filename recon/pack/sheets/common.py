@@ -141,3 +141,13 @@ def fit_widths(lengths: Sequence[int], header: Sequence[str], caps: Sequence[int
 
 def get_col(n: int) -> str:
     return get_column_letter(n)
+
+
+def wrapped_height(values: Sequence[Any], widths: dict[int, float], wrapped: Sequence[int]) -> float | None:
+    """Row height for the wrapped cells of a row (None: one line is enough)."""
+    lines = max((-(-len(str(values[i])) // max(int(widths[i + 1]) - 1, 1)) for i in wrapped), default=1)
+    return 15.0 * lines if lines > 1 else None
+
+
+def wrap_cells(values: list[Any], wrapped: Sequence[int]) -> list[Any]:
+    return [Styled(v, "wrap") if i in wrapped and v else v for i, v in enumerate(values)]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import textwrap
 from collections import Counter
 
 from recon import __version__
@@ -68,7 +69,8 @@ def cover_sheet(result: ReconcileResult, opts: PackOptions, team_sheets: dict[st
     g.add(Styled("Run", "label"), run)
     g.blank()
 
-    g.add(Styled("Records to fix by team", "section"))
+    keep: dict[int, int] = {}
+    keep[g.add(Styled("Records to fix by team", "section"))] = 4
     g.add(*(hdr(h) for h in ("Team", "Sheet", "Errors", "Warnings", "Info", "New", "Recurring", "Accepted")))
     counts: dict[str, Counter[str]] = {}
     for e in result.exceptions:
@@ -89,7 +91,7 @@ def cover_sheet(result: ReconcileResult, opts: PackOptions, team_sheets: dict[st
         )
     g.blank()
 
-    g.add(Styled("Input files", "section"))
+    keep[g.add(Styled("Input files", "section"))] = 4
     g.add(*(hdr(h) for h in ("Role", "File (table) and SHA-256", "Size (bytes)", "Rows")))
     if not result.inputs:
         g.add("No input files recorded.")
@@ -98,16 +100,21 @@ def cover_sheet(result: ReconcileResult, opts: PackOptions, team_sheets: dict[st
         # which has empty cells to run into.
         short = i.name.replace("\\", "/").rsplit("/", 1)[-1]
         name = text(short, opts.identifiable) + (f" ({i.table})" if i.table else "")
-        g.add(i.role, name, Styled(i.size, "count"), Styled(i.rows, "count") if i.rows is not None else None)
+        row = g.add(i.role, Styled(name, "wrap"), Styled(i.size, "count"),
+                    Styled(i.rows, "count") if i.rows is not None else None)
+        if len(name) > 38:
+            heights[row] = 15.0 * (len(name) // 38 + 1)
+        keep[row] = 2  # a file and its hash on one page
         g.add(None, Styled(f"SHA-256 {i.sha256}  {text(i.name, opts.identifiable)}", "mono"))
     if result.notes:
         g.blank()
-        g.add(Styled("Notes", "section"))
-        for n in result.notes:
-            g.add(Styled(text(n, opts.identifiable), "note"))
+        keep[g.add(Styled("Notes", "section"))] = 2
+        for n in result.notes:  # wrapped to the printed width rather than cut at its edge
+            for line in textwrap.wrap(text(n, opts.identifiable), 140):
+                g.add(Styled(line, "note"))
     g.blank()
     g.add(Styled("Sign the pack off on the 'Sign-off' sheet.", "note"))
     return Sheet(
-        "Cover", g.rows, widths={1: 30, 2: 40, 3: 12, 4: 12, 5: 12, 6: 12, 7: 12, 8: 12},
-        heights=heights, landscape=True, tab_color=NHS_BLUE,
+        "Cover", g.rows, widths={1: 36, 2: 40, 3: 12, 4: 12, 5: 12, 6: 12, 7: 12, 8: 12},
+        heights=heights, landscape=True, tab_color=NHS_BLUE, keep_together=keep,
     )

@@ -9,7 +9,7 @@ from typing import Any
 
 import polars as pl
 
-from recon.pack.layout import Sheet, Styled
+from recon.pack.layout import Sheet, Styled, print_plan
 from recon.pack.model import PEOPLE_LISTS, PackOptions
 from recon.pack.privacy import IDENTIFYING_COLUMNS, NHS_NUMBER_COLUMNS
 from recon.pack.sheets.common import fit_widths, get_col, num, text
@@ -71,12 +71,17 @@ def details_sheets(result: ReconcileResult, opts: PackOptions, used: set[str]) -
         ]
         widths = fit_widths(lengths, header, tuple(40 for _ in header)) if header else {}
         ident = opts.identifiable
+        plan = print_plan(widths, landscape=True)
+        printed = (f" Printed: the first {plan.columns} of {len(header)} columns (text stays 8 pt or larger); "
+                   "every column is on screen." if plan.columns < len(header) else "")
 
         def gen(
             frame: pl.DataFrame = frame, header: tuple[str, ...] = header, name: str = name, ident: bool = ident,
+            printed: str = printed,
         ) -> Iterator[list[Any]]:
             yield [Styled(f"Records behind the figures: {name}", "title")]
-            yield [Styled(f"{len(frame):,} row(s)." + ("" if ident else " NHS numbers masked; dates of birth left out."), "subtitle")]
+            yield [Styled(f"{len(frame):,} row(s)." + ("" if ident else " NHS numbers masked; dates of birth left out.")
+                          + printed, "subtitle")]
             yield [Styled(h, "header") for h in header]
             for row in frame.iter_rows():
                 yield [_plain(v, ident) for v in row]

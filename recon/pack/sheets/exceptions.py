@@ -9,7 +9,7 @@ from typing import Any
 from recon.findings import Severity
 from recon.pack.layout import AMBER, RED, Rule, Sheet, Styled
 from recon.pack.model import PackOptions
-from recon.pack.sheets.common import SEVERITY_RANK, fit_widths, team_name, text
+from recon.pack.sheets.common import SEVERITY_RANK, team_name, text, wrap_cells, wrapped_height
 from recon.reconcile.model import ExceptionRecord, ReconcileResult
 
 EXCEPTION_HEADER = (
@@ -44,6 +44,11 @@ def team_sheet_names(exceptions: Sequence[ExceptionRecord]) -> dict[str, str]:
     return names
 
 
+# Printed at 8 pt or more on landscape A4: long text wraps in its column instead of being cut.
+EXCEPTION_WIDTHS = {1: 13, 2: 9, 3: 9, 4: 10, 5: 18, 6: 16, 7: 44, 8: 34, 9: 10}
+_WRAPPED = (4, 5, 6, 7)  # table, key, problem, action (0-based)
+
+
 def _exception_values(e: ExceptionRecord, identifiable: bool) -> list[Any]:
     return [
         e.exception_id, e.status, e.severity.value, text(team_name(e.team), identifiable), e.table,
@@ -57,12 +62,16 @@ def exceptions_sheet(
 ) -> Sheet:
     rows = sorted_exceptions(exceptions)
     values = [_exception_values(e, opts.identifiable) for e in rows]
-    lengths = [max((len(v[i]) for v in values), default=0) for i in range(len(EXCEPTION_HEADER))]
-    widths = fit_widths(lengths, EXCEPTION_HEADER, (18, 11, 10, 20, 34, 30, 70, 60, 12))
+    widths = EXCEPTION_WIDTHS
+    header_row = 3
+    heights: dict[int, float] = {header_row: 18}
+    for i, v in enumerate(values):
+        h = wrapped_height(v, widths, _WRAPPED)
+        if h is not None:
+            heights[header_row + 1 + i] = h
     errors = sum(1 for e in rows if e.severity is Severity.ERROR and e.status != "accepted")
     to_fix = sum(1 for e in rows if e.status != "accepted")
     n = len(values)
-    header_row = 3
 
     def gen() -> Iterator[list[Any]]:
         yield [Styled(heading, "title")]
@@ -73,11 +82,13 @@ def exceptions_sheet(
         yield [Styled(h, "header") for h in EXCEPTION_HEADER]
         if not values:
             yield [Styled("No records to fix.", "note")]
-        yield from values
+        for v in values:
+            yield wrap_cells(v, _WRAPPED)
 
     last = header_row + max(n, 1)
     return Sheet(
-        title, gen(), widths=widths, freeze=f"B{header_row + 1}", autofilter=f"A{header_row}:I{last}",
+        title, gen(), widths=widths, heights=heights, freeze=f"B{header_row + 1}",
+        autofilter=f"A{header_row}:I{last}",
         print_title_rows=f"{header_row}:{header_row}",
         rules=[
             Rule(f"C{header_row + 1}:C{last}", "equals", "error", RED, True),

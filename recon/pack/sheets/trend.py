@@ -8,10 +8,10 @@ import polars as pl
 
 from recon.pack.layout import (
     MDC_GREY,
-    NHS_BLUE,
     MDC_LIMIT,
     MDC_MEAN,
     MDC_PURPLE,
+    NHS_BLUE,
     ChartSpec,
     Grid,
     SeriesSpec,
@@ -26,7 +26,6 @@ from recon.spc import RULE_LABEL, analyse
 TREND_ORDER = ("MHS95", "MHS69", "MHS32", "MHS30", "MHS01", "MHS110", "MHS112a", "MHS111a")
 TREND_MONTHS = 12
 TREND_SOURCE_PRIORITY = ("this run", "ledger", "published")
-TREND_BLOCK_ROWS = 18  # rows per measure on the Trend sheet (table and chart side by side)
 
 
 def _trend_series(trend: pl.DataFrame) -> dict[str, list[tuple[str, float, str]]]:
@@ -54,8 +53,8 @@ TREND_HEADER = ("Month", "Local", "Published (rounded)", "Mean", "Lower limit", 
                 "Why", "Source")
 TREND_WIDTHS = {1: 9, 2: 10, 3: 11, 4: 10, 5: 10, 6: 10, 7: 10, 8: 20, 9: 10}
 NAME_WRAP = 90  # characters of the full measure name per row (the table's printed width)
-CHART_ROWS = 17  # rows the chart below the table takes (8 cm at the default row height) and a gap
-SHORT_NAME = 38  # characters of the measure name in a chart title
+CHART_ROWS = 16  # rows under the 8 cm chart below the table (16 x 15 pt = 8.5 cm)
+SHORT_NAME = 34  # characters of the measure name in a chart title
 
 
 def short_title(measure_id: str, name: str) -> str:
@@ -82,15 +81,13 @@ def trend_sheet(result: ReconcileResult, opts: PackOptions) -> Sheet:
     order = {m: i for i, m in enumerate(TREND_ORDER)}
     names = measure_names(result)
     charts: list[ChartSpec] = []
-    breaks: list[int] = []
+    keep: dict[int, int] = {}
     heights: dict[int, float] = {}
     if not series:
         g.add(Styled("No trend data in this run (no ledger history and no published months).", "note"))
     for m in sorted(series, key=lambda k: (order.get(k, len(order)), k)):
-        if charts:  # each block starts a printed page, so no chart is split and no heading is orphaned
-            breaks.append(g.next_row - 1)
-        else:
-            g.blank()
+        g.blank()
+        start = g.next_row
         points = series[m]
         pct = is_pct(result, m)
         spc = analyse([p[1] for p in points], floor=0.0, ceiling=100.0 if pct else None)
@@ -129,6 +126,7 @@ def trend_sheet(result: ReconcileResult, opts: PackOptions) -> Sheet:
             y_max=100.0 if pct and spc.upper >= 90 else None, y_format="0.0" if pct else "#,##0",
         ))
         g.pad_to(chart_row + CHART_ROWS)
+        keep[start] = g.next_row - start  # heading, table and chart print on one page
     return Sheet(
-        "Trend", g.rows, widths=TREND_WIDTHS, heights=heights, charts=charts, page_breaks=breaks, landscape=False,
+        "Trend", g.rows, widths=TREND_WIDTHS, heights=heights, charts=charts, keep_together=keep, landscape=False,
     )
