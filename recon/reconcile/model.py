@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -187,6 +188,32 @@ class PublishedCheck:
 
 
 @dataclass(frozen=True)
+class Tally:
+    """Exceptions counted the one way every view counts them (see :class:`Counts`)."""
+
+    records_to_fix: int
+    errors: int
+    warnings: int
+    outcome_gaps: int
+    accepted: int
+
+
+def tally(exceptions: Iterable[ExceptionRecord]) -> Tally:
+    """Open validation/reconciliation exceptions are records to fix; open outcome gaps apart; accepted apart."""
+    to_fix = errors = warnings = gaps = accepted = 0
+    for e in exceptions:
+        if e.status == "accepted":
+            accepted += 1
+        elif e.source == OUTCOMES_SOURCE:
+            gaps += 1
+        else:
+            to_fix += 1
+            errors += e.severity is Severity.ERROR
+            warnings += e.severity is Severity.WARNING
+    return Tally(to_fix, errors, warnings, gaps, accepted)
+
+
+@dataclass(frozen=True)
 class Counts:
     """The one set of counts the terminal, the JSON and the pack show (and the exit code reads).
 
@@ -252,19 +279,16 @@ class ReconcileResult:
     @property
     def counts(self) -> Counts:
         """Counted once, from the exceptions (with their ledger status) and the keyless findings."""
-        open_ = [e for e in self.exceptions if e.status != "accepted"]
-        to_fix = [e for e in open_ if e.source != OUTCOMES_SOURCE]
         keyed = [f for f in self.findings if f.key is not None]
         # A result built without exceptions (a library caller's own) counts its keyed findings.
-        severities = [e.severity for e in to_fix] if self.exceptions else [f.severity for f in keyed]
+        t = tally(self.exceptions) if self.exceptions else Tally(
+            records_to_fix=sum(f.severity is not Severity.INFO for f in keyed),
+            errors=sum(f.severity is Severity.ERROR for f in keyed),
+            warnings=sum(f.severity is Severity.WARNING for f in keyed), outcome_gaps=0, accepted=0)
         return Counts(
-            discrepancies=len(self.discrepancies),
-            records_to_fix=len(to_fix) if self.exceptions else sum(s is not Severity.INFO for s in severities),
-            errors=sum(s is Severity.ERROR for s in severities),
-            warnings=sum(s is Severity.WARNING for s in severities),
-            extract_errors=sum(f.key is None and f.severity is Severity.ERROR for f in self.findings),
-            outcome_gaps=sum(e.source == OUTCOMES_SOURCE for e in open_),
-            accepted=len(self.exceptions) - len(open_),
+            discrepancies=len(self.discrepancies), records_to_fix=t.records_to_fix, errors=t.errors,
+            warnings=t.warnings, extract_errors=sum(f.key is None and f.severity is Severity.ERROR for f in self.findings),
+            outcome_gaps=t.outcome_gaps, accepted=t.accepted,
         )
 
     @property

@@ -150,4 +150,6 @@ def wrapped_height(values: Sequence[Any], widths: dict[int, float], wrapped: Seq
 
 
 def wrap_cells(values: list[Any], wrapped: Sequence[int]) -> list[Any]:
-    return [Styled(v, "wrap") if i in wrapped and v else v for i, v in enumerate(values)]
+    """Wrapped text in the ``wrapped`` columns; every other text cell top-aligned beside it."""
+    return [Styled(v, "wrap" if i in wrapped else "top") if isinstance(v, str) and v else v
+            for i, v in enumerate(values)]

@@ -10,7 +10,7 @@ from recon import __version__
 from recon.pack.layout import NHS_BLUE, Grid, Sheet, Styled
 from recon.pack.model import PackOptions
 from recon.pack.sheets.common import hdr, team_name, text, verdict
-from recon.reconcile.model import PublishedState, ReconcileResult
+from recon.reconcile.model import OUTCOMES_SOURCE, PublishedState, ReconcileResult
 
 
 def cover_sheet(result: ReconcileResult, opts: PackOptions, team_sheets: dict[str, str] | None) -> Sheet:
@@ -71,23 +71,26 @@ def cover_sheet(result: ReconcileResult, opts: PackOptions, team_sheets: dict[st
 
     keep: dict[int, int] = {}
     keep[g.add(Styled("Records to fix by team", "section"))] = 4
-    g.add(*(hdr(h) for h in ("Team", "Sheet", "Errors", "Warnings", "Info", "New", "Recurring", "Accepted")))
-    counts: dict[str, Counter[str]] = {}
+    g.add(*(hdr(h) for h in ("Team", "Sheet", "Errors", "Warnings", "Info", "Outcome gaps", "New", "Recurring",
+                              "Accepted")))
+    # The same rule as the counts above: outcome pairs missing are counted apart, not as warnings.
+    by_team: dict[str, Counter[str]] = {}
     for e in result.exceptions:
-        c = counts.setdefault(team_name(e.team), Counter())
+        c = by_team.setdefault(team_name(e.team), Counter())
         if e.status == "accepted":
             c["accepted"] += 1
         else:
-            c[e.severity.value] += 1
+            c["outcome gaps" if e.source == OUTCOMES_SOURCE else e.severity.value] += 1
             c[e.status] += 1
-    if not counts:
+    if not by_team:
         g.add("No records to fix.")
-    for team in sorted(counts):
-        c = counts[team]
+    for team in sorted(by_team):
+        c = by_team[team]
         sheet = team_sheets.get(team, "") if team_sheets else "Exceptions"
         g.add(
             text(team, opts.identifiable), sheet,
-            *(Styled(c[k], "count") for k in ("error", "warning", "info", "new", "recurring", "accepted")),
+            *(Styled(c[k], "count")
+              for k in ("error", "warning", "info", "outcome gaps", "new", "recurring", "accepted")),
         )
     g.blank()
 
@@ -115,6 +118,6 @@ def cover_sheet(result: ReconcileResult, opts: PackOptions, team_sheets: dict[st
     g.blank()
     g.add(Styled("Sign the pack off on the 'Sign-off' sheet.", "note"))
     return Sheet(
-        "Cover", g.rows, widths={1: 36, 2: 40, 3: 12, 4: 12, 5: 12, 6: 12, 7: 12, 8: 12},
+        "Cover", g.rows, widths={1: 36, 2: 40, 3: 12, 4: 12, 5: 12, 6: 12, 7: 12, 8: 12, 9: 12},
         heights=heights, landscape=True, tab_color=NHS_BLUE, keep_together=keep,
     )

@@ -6,11 +6,10 @@ import re
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from recon.findings import Severity
 from recon.pack.layout import AMBER, RED, Rule, Sheet, Styled
 from recon.pack.model import PackOptions
 from recon.pack.sheets.common import SEVERITY_RANK, team_name, text, wrap_cells, wrapped_height
-from recon.reconcile.model import ExceptionRecord, ReconcileResult
+from recon.reconcile.model import ExceptionRecord, ReconcileResult, tally
 
 EXCEPTION_HEADER = (
     "Exception ID", "Status", "Severity", "Team", "Table", "Record key", "Problem", "Suggested action", "Found by",
@@ -69,15 +68,15 @@ def exceptions_sheet(
         h = wrapped_height(v, widths, _WRAPPED)
         if h is not None:
             heights[header_row + 1 + i] = h
-    errors = sum(1 for e in rows if e.severity is Severity.ERROR and e.status != "accepted")
-    to_fix = sum(1 for e in rows if e.status != "accepted")
+    t = tally(rows)
     n = len(values)
 
     def gen() -> Iterator[list[Any]]:
         yield [Styled(heading, "title")]
+        gaps = f"; {t.outcome_gaps:,} outcome pair(s) missing (not errors)" if t.outcome_gaps else ""
         yield [Styled(
-            f"{to_fix:,} record(s) to fix ({errors:,} errors); {n - to_fix:,} accepted. Every record is listed, "
-            "not a sample: use the filter arrows to choose your team.", "subtitle",
+            f"{t.records_to_fix:,} record(s) to fix ({t.errors:,} errors){gaps}; {t.accepted:,} accepted. Every "
+            "record is listed, not a sample: use the filter arrows to choose your team.", "subtitle",
         )]
         yield [Styled(h, "header") for h in EXCEPTION_HEADER]
         if not values:
@@ -95,7 +94,7 @@ def exceptions_sheet(
             Rule(f"C{header_row + 1}:C{last}", "equals", "warning", AMBER),
             Rule(f"B{header_row + 1}:B{last}", "equals", "new", "", True),
         ],
-        tab_color="DA291C" if errors else None,
+        tab_color="DA291C" if t.errors else None,
     )
 
 

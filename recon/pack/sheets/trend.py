@@ -6,6 +6,7 @@ import textwrap
 
 import polars as pl
 
+from recon.measures.engine import catalog
 from recon.pack.layout import (
     MDC_GREY,
     MDC_LIMIT,
@@ -68,16 +69,21 @@ def short_title(measure_id: str, name: str) -> str:
 def trend_sheet(result: ReconcileResult, opts: PackOptions) -> Sheet:
     """One block per measure (heading, table, chart below it), each on its own printed page."""
     g = Grid()
-    g.add(Styled("Trend: the last 12 months with statistical process control (Making Data Count)", "title"))
+    g.add(Styled("Trend: the last 12 months of the headline measures, with statistical process control "
+                 "(Making Data Count)", "title"))
     for line in textwrap.wrap(
         "Grey line: the local monthly value (recon's own, unrounded). Blue triangles: a month only NHS England's "
         "published (rounded) figure covers; it is not joined to the local line. Black: the mean. Dashed: process "
         "limits (mean ± 2.66 × mean moving range), never below 0 (nor above 100 for a percentage). Purple: "
         "special cause: outside the limits; 7 in a row above or below the mean; 7 rising or falling; 2 of 3 "
-        "beyond 2 sigma. Under 12 months: provisional.", NAME_WRAP + 10,
+        "beyond 2 sigma. Under 12 months: provisional. Every measure's history: recon history.", NAME_WRAP + 10,
     ):
         g.add(Styled(line, "subtitle"))
     series = _trend_series(result.trend) if result.trend is not None else {}
+    # Headline measures only (the catalogue's `main`, and TREND_ORDER): a chart per page for each
+    # of ~50 measures made the printed pack unreadable; `recon history` has every measure.
+    headline = set(TREND_ORDER) | {d.id for d in catalog().main}
+    series = {m: p for m, p in series.items() if m in headline}
     order = {m: i for i, m in enumerate(TREND_ORDER)}
     names = measure_names(result)
     charts: list[ChartSpec] = []
