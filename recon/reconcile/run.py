@@ -243,10 +243,6 @@ def run_reconcile(
 
     provider = (settings.ods or local_ex.provider or "UNKNOWN").upper()
     notes: list[str] = [*unpublished]
-    if selection is not None:
-        check = published_check(selection, provider, month)
-        if check.state is PublishedState.NOT_COMPARED:
-            selection = None  # nothing of this provider to compare: no per-measure "missing_published"
     step("validate")
     findings = _validate(local_ex, month, settings)
     quality, note = _quality(local_ex, month)
@@ -255,6 +251,10 @@ def run_reconcile(
     step("measures")
     local_m = _measures(local_ex, month, settings)
     ext_m = _measures(ext, month, settings) if ext is not None else None
+    if selection is not None:
+        check = published_check(selection, provider, month, {v.id for v in local_m.provider_level})
+        if check.state is PublishedState.NOT_COMPARED:
+            selection = None  # nothing of this provider to compare: no per-measure "missing_published"
 
     records: tuple[RecordDifference, ...] = ()
     explained: Explained | None = None
@@ -307,19 +307,27 @@ def run_reconcile(
     )
 
 
-def published_check(selection: PublishedSelection, provider: str, month: Month) -> PublishedCheck:
-    """Compared, or not compared because the file has no Provider rows for this provider (named, with the file)."""
+def published_check(
+    selection: PublishedSelection, provider: str, month: Month, measure_ids: Iterable[str],
+) -> PublishedCheck:
+    """Compared, or not compared because the file has no Provider row of this provider for any
+    measure recon computes (the provider and the file named, as ``recon published --provider`` does)."""
     from recon.reconcile.compare import provider_rows
 
-    if provider_rows(selection.rows, provider).height:
+    rows = provider_rows(selection.rows, provider)
+    ours = rows.filter(pl.col("measure_id").is_in(sorted(set(measure_ids))))
+    if ours.height:
         return PublishedCheck(PublishedState.COMPARED, status=selection.status)
     files = ", ".join(f.name for f in selection.files) or "the published file"
-    return PublishedCheck(
-        PublishedState.NOT_COMPARED,
-        f"provider {provider} has no Provider rows for {month} in {files} (check the ODS code: "
-        "PRIMARY_LEVEL of the BREAKDOWN=Provider rows)",
-        status=selection.status,
-    )
+    if rows.height == 0:
+        reason = (f"provider {provider} has no Provider rows for {month} in {files} (check the ODS code: "
+                  "PRIMARY_LEVEL of the BREAKDOWN=Provider rows)")
+    else:
+        carried = sorted(set(rows.get_column("measure_id").to_list()))
+        shown = ", ".join(carried[:6]) + (", ..." if len(carried) > 6 else "")
+        reason = (f"{files} has {rows.height:,} Provider rows for {provider} in {month}, but none for a measure "
+                  f"recon computes (it carries {shown})")
+    return PublishedCheck(PublishedState.NOT_COMPARED, reason, status=selection.status)
 
 
 def reconcile_json(result: ReconcileResult) -> dict[str, Any]:

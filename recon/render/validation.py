@@ -48,6 +48,11 @@ def render_validation(report: ValidationReport, console: Console) -> None:
                 Text(", ".join(s["first_keys"][:2])),
             )
         console.print(table)
+    # Findings about the extract as a whole (no record key, e.g. no activity in the month) are
+    # spelt out, as measures and reconcile print them: a row of the table above is easy to miss.
+    for f in report.findings:
+        if f.key is None and f.severity.value != "info":
+            console.print(Text(f"{f.severity.value}: [{f.rule_id}] {f.message}", style=_STYLE[f.severity.value]))
     console.print(Text(verdict(report), style="bold red" if report.exit_code else "bold green"))
 
 
