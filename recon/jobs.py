@@ -249,7 +249,7 @@ def reconcile_job(opts: RunOptions, *, steps: Steps | None = None) -> JobOutcome
 
 
 def _reconcile(run: ResolvedRun, ledger: Ledger | None, run_id: str, steps: Steps) -> JobOutcome:
-    from recon.reconcile import run_reconcile
+    from recon.reconcile.run import run_reconcile
 
     with RunLock(lock_path(_lock_anchor(run), run.settings.ods, run.month),
                  f"{run.settings.ods or 'any provider'} {run.month}"):
@@ -283,7 +283,7 @@ def _reconcile(run: ResolvedRun, ledger: Ledger | None, run_id: str, steps: Step
                 pack_info, pack_sha = _write_pack(result, pack_stage.tmp, run, time.monotonic() - t0)
                 pack_stage.ready()
             if run.json_file is not None:
-                from recon.reconcile import reconcile_json
+                from recon.reconcile.run import reconcile_json
 
                 json_stage = stage_file(run.json_file)
                 staged.append(json_stage)
@@ -366,7 +366,8 @@ def _keep_signed_pack(run: ResolvedRun, ledger: Ledger | None) -> ResolvedRun:
 
 
 def _write_pack(result: Any, tmp: Path, run: ResolvedRun, seconds: float) -> tuple[Any, str]:
-    from recon.pack import PackOptions, write_pack
+    from recon.pack.model import PackOptions
+    from recon.pack.save import write_pack
 
     options = PackOptions(
         identifiable=run.identifiable,
@@ -400,7 +401,7 @@ def measures_job(opts: RunOptions, *, steps: Steps | None = None) -> JobOutcome:
 
 
 def _measures(run: ResolvedRun, ledger: Ledger | None, run_id: str, steps: Steps) -> JobOutcome:
-    from recon.measures import run_measures
+    from recon.measures.engine import run_measures
 
     started = now_utc()
     steps.step("measures")

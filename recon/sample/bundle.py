@@ -78,7 +78,8 @@ def _write_zip(path: Path, members: dict[str, bytes]) -> None:
 def _published(extract: Tables, end_month: Month, provider: str, seed: int, manifest: Manifest,
                local: Tables) -> dict[str, bytes]:
     from recon.config import ProviderSettings
-    from recon.measures import catalog, compute_measures
+    from recon.measures.catalog import catalog
+    from recon.measures.engine import compute_measures
     from recon.sample.published import MeasureInfo, extra_row, measure_rows, to_csv
 
     settings = ProviderSettings(ods=provider)

@@ -6,7 +6,7 @@ import textwrap
 
 import polars as pl
 
-from recon.measures.engine import catalog
+from recon.measures.catalog import Catalog
 from recon.pack.layout import (
     MDC_GREY,
     MDC_LIMIT,
@@ -24,7 +24,6 @@ from recon.pack.sheets.common import hdr, header_height, is_pct, measure_names
 from recon.reconcile.model import ReconcileResult
 from recon.spc import RULE_LABEL, analyse
 
-TREND_ORDER = ("MHS95", "MHS69", "MHS32", "MHS30", "MHS01", "MHS110", "MHS112a", "MHS111a")
 TREND_MONTHS = 12
 TREND_SOURCE_PRIORITY = ("this run", "ledger", "published")
 
@@ -66,7 +65,7 @@ def short_title(measure_id: str, name: str) -> str:
     return f"{measure_id} {short}"
 
 
-def trend_sheet(result: ReconcileResult, opts: PackOptions) -> Sheet:
+def trend_sheet(result: ReconcileResult, opts: PackOptions, cat: Catalog) -> Sheet:
     """One block per measure (heading, table, chart below it), each on its own printed page."""
     g = Grid()
     g.add(Styled("Trend: the last 12 months of the headline measures, with statistical process control "
@@ -80,18 +79,19 @@ def trend_sheet(result: ReconcileResult, opts: PackOptions) -> Sheet:
     ):
         g.add(Styled(line, "subtitle"))
     series = _trend_series(result.trend) if result.trend is not None else {}
-    # Headline measures only (the catalogue's `main`, and TREND_ORDER): a chart per page for each
-    # of ~50 measures made the printed pack unreadable; `recon history` has every measure.
-    headline = set(TREND_ORDER) | {d.id for d in catalog().main}
+    # Headline measures only (the catalogue's ``trend`` positions and ``main`` measures): a chart per
+    # page for each of ~50 measures made the printed pack unreadable; `recon history` has them all.
+    order = {m.id: m.trend for m in cat.measures if m.trend is not None}
+    headline = set(order) | {m.id for m in cat.main}
     series = {m: p for m, p in series.items() if m in headline}
-    order = {m: i for i, m in enumerate(TREND_ORDER)}
     names = measure_names(result)
     charts: list[ChartSpec] = []
     keep: dict[int, int] = {}
     heights: dict[int, float] = {}
     if not series:
         g.add(Styled("No trend data in this run (no ledger history and no published months).", "note"))
-    for m in sorted(series, key=lambda k: (order.get(k, len(order)), k)):
+    after = max(order.values(), default=0) + 1
+    for m in sorted(series, key=lambda k: (order.get(k, after), k)):
         g.blank()
         start = g.next_row
         points = series[m]
