@@ -140,3 +140,34 @@ def test_terminal_json_and_pack_count_alike_and_move_after_accept(tmp_path: Path
     assert f"Records to fix: {after['records_to_fix']:,} (" in _counts_line(text)
     assert row_with(cover, "Records to fix")[1] == after["records_to_fix"]
     assert row_with(cover, "Accepted (not to fix)")[1] == after["accepted"]
+
+
+def test_zip_members_are_hashed_one_by_one(tmp_path: Path) -> None:
+    """Point 10: the Cover and the JSON give each table file of a zipped extract its own SHA-256."""
+    import hashlib
+    import zipfile
+
+    local = write_extract(tmp_path / "local", base())
+    folder = write_extract(tmp_path / "extract", base())
+    archive = tmp_path / "extract.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        for f in sorted(folder.iterdir()):
+            zf.write(f, f.name)
+    pack = tmp_path / "p.xlsx"
+    res = run("reconcile", "--month", "2024-09", "--epr", local, "--extract", archive, "--pack", pack,
+              "--no-ledger", "--json")
+    inputs = [i for i in json.loads(res.stdout)["inputs"] if i["role"] == "extract"]
+    with zipfile.ZipFile(archive) as zf:
+        expected = {f"extract.zip:{n}": hashlib.sha256(zf.read(n)).hexdigest() for n in zf.namelist()}
+    assert len(inputs) > 1 and {i["name"]: i["sha256"] for i in inputs} == expected
+    shown = " ".join(str(r[1]) for r in sheet_rows(pack, "Cover") if r and len(r) > 1)
+    assert all(f"SHA-256 {h}" in shown for h in expected.values())
+
+
+def test_a_pack_that_is_not_xlsx_is_refused_before_the_run(tmp_path: Path) -> None:
+    local = write_extract(tmp_path / "local", base())
+    ledger = tmp_path / "l.sqlite"
+    res = run("reconcile", "--month", "2024-09", "--epr", local, "--pack", tmp_path / "x.pdf", "--ledger", ledger)
+    assert res.exit_code == 2
+    assert "x.pdf" in res.stderr and ".xlsx" in res.stderr and "Traceback" not in res.output
+    assert not (tmp_path / "x.pdf").exists() and not ledger.exists()  # nothing ran, nothing recorded
