@@ -229,6 +229,7 @@ class Counts:
     extract_errors: int
     outcome_gaps: int
     accepted: int
+    validation_errors: int = 0  # of ``errors``, those validation found (the exit code's "data findings")
 
     @property
     def blocking_errors(self) -> int:
@@ -238,8 +239,17 @@ class Counts:
         return {
             "discrepancies": self.discrepancies, "records_to_fix": self.records_to_fix, "errors": self.errors,
             "warnings": self.warnings, "extract_errors": self.extract_errors, "outcome_gaps": self.outcome_gaps,
-            "accepted": self.accepted,
+            "accepted": self.accepted, "validation_errors": self.validation_errors,
         }
+
+
+class VerdictText(StrEnum):
+    """The one headline the terminal and the pack's Cover both show."""
+
+    FIX = "Fix before submitting"
+    EXPLAIN = "Discrepancies to explain"
+    CHECK = "Check before submitting"
+    FIT = "Fit to submit"
 
 
 @dataclass(frozen=True)
@@ -285,13 +295,28 @@ class ReconcileResult:
             records_to_fix=sum(f.severity is not Severity.INFO for f in keyed),
             errors=sum(f.severity is Severity.ERROR for f in keyed),
             warnings=sum(f.severity is Severity.WARNING for f in keyed), outcome_gaps=0, accepted=0)
+        validation_errors = (
+            sum(e.source == "validation" and e.severity is Severity.ERROR and e.status != "accepted"
+                for e in self.exceptions) if self.exceptions else t.errors
+        )
         return Counts(
             discrepancies=len(self.discrepancies), records_to_fix=t.records_to_fix, errors=t.errors,
             warnings=t.warnings, extract_errors=sum(f.key is None and f.severity is Severity.ERROR for f in self.findings),
-            outcome_gaps=t.outcome_gaps, accepted=t.accepted,
+            outcome_gaps=t.outcome_gaps, accepted=t.accepted, validation_errors=validation_errors,
         )
 
     @property
-    def exit_code(self) -> int:
+    def verdict(self) -> VerdictText:
         c = self.counts
-        return 1 if c.discrepancies or c.blocking_errors else 0
+        if c.blocking_errors:
+            return VerdictText.FIX
+        if c.discrepancies:
+            return VerdictText.EXPLAIN
+        return VerdictText.CHECK if self.warnings else VerdictText.FIT
+
+    @property
+    def exit_code(self) -> int:
+        """contract.md: 1 for discrepancies beyond tolerance or error-level data findings (validation's,
+        not accepted); record differences with the extract are records to fix, told by the verdict."""
+        c = self.counts
+        return 1 if c.discrepancies or c.validation_errors or c.extract_errors else 0

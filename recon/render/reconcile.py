@@ -6,7 +6,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from recon.reconcile.model import ComparisonStatus, PublishedState, ReconcileResult, RecordClass
+from recon.reconcile.model import ComparisonStatus, PublishedState, ReconcileResult, RecordClass, VerdictText
 
 STYLE = {
     ComparisonStatus.CONSISTENT: "green",
@@ -94,24 +94,23 @@ def render_reconcile(result: ReconcileResult, console: Console) -> None:
         console.print(f"note: {note}", markup=False)
     counts = result.counts
     n_disc = counts.discrepancies
-    if result.exit_code == 0:
-        if check.state is PublishedState.NOT_COMPARED:
-            console.print(Text("Verdict: no discrepancy in what was compared, but the published figures were "
-                               "NOT compared (see above)", style="bold yellow"))
-        elif not result.comparisons:
-            console.print(Text("Verdict: nothing compared (no extract, no published figures); no error-level "
-                               "problem", style="bold yellow"))
-        else:
-            console.print(Text("Verdict: consistent (no discrepancy beyond tolerance, no error-level problem)",
-                               style="bold green"))
-    else:
-        why = []
-        if n_disc:
-            shown = ", ".join(c.id for c in result.discrepancies[:8]) + (", ..." if n_disc > 8 else "")
-            why.append(f"{n_disc} measure{'s' if n_disc != 1 else ''} beyond tolerance ({shown})")
-        if counts.blocking_errors:
-            why.append(_plural(counts.blocking_errors, "error-level problem"))
-        console.print(Text(f"Verdict: needs attention: {'; '.join(why)}", style="bold red"))
+    verdict = result.verdict  # the same headline as the pack's Cover
+    why = []
+    if counts.blocking_errors:
+        why.append(_plural(counts.blocking_errors, "error-level problem") + " to fix")
+    if n_disc:
+        shown = ", ".join(c.id for c in result.discrepancies[:8]) + (", ..." if n_disc > 8 else "")
+        why.append(f"{n_disc} measure{'s' if n_disc != 1 else ''} beyond tolerance ({shown})")
+    if check.state is PublishedState.NOT_COMPARED:
+        why.append("the published figures were NOT compared (see above)")
+    elif not result.comparisons:
+        why.append("nothing compared (no extract, no published figures)")
+    if verdict is VerdictText.FIT and not why:
+        why.append("no discrepancy beyond tolerance, no error-level problem")
+    style = {VerdictText.FIX: "bold red", VerdictText.FIT: "bold green"}.get(verdict, "bold yellow")
+    if verdict is VerdictText.FIT and why[0].startswith("nothing compared"):
+        style = "bold yellow"
+    console.print(Text(f"Verdict: {verdict.value}: {'; '.join(why)}", style=style))
 
 
 def _plural(n: int, word: str) -> str:

@@ -20,7 +20,7 @@ from recon.measures.model import MeasureValue
 from recon.pack.layout import Styled
 from recon.pack.model import PackOptions
 from recon.pack.privacy import SUPPRESSED, clean_text, mask_text, suppress_count
-from recon.reconcile.model import ReconcileResult
+from recon.reconcile.model import ReconcileResult, VerdictText
 
 SEVERITY_RANK = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
 NO_TEAM = "(no team)"
@@ -105,29 +105,27 @@ def team_name(team: str | None) -> str:
 
 
 def verdict(result: ReconcileResult, split_by_team: bool = False) -> Verdict:
-    """The one line a CYP lead reads first, from the same counts the terminal prints."""
+    """The one line a CYP lead reads first: the result's own verdict (the terminal prints it too)."""
     counts = result.counts
-    if counts.blocking_errors:
-        n = counts.blocking_errors
+    v = result.verdict
+    if v is VerdictText.FIX:
         return Verdict(
-            "Fix before submitting", "status_bad",
-            f"{n:,} error-level problem(s) must be corrected in the source system before the extract "
-            "is submitted: see " + ("your team's 'Fix' sheet." if split_by_team
-                                    else "the Exceptions sheet (filter by Team)."),
+            v.value, "status_bad",
+            f"{counts.blocking_errors:,} error-level problem(s) must be corrected in the source system before the "
+            "extract is submitted: see " + ("your team's 'Fix' sheet." if split_by_team
+                                            else "the Exceptions sheet (filter by Team)."),
         )
-    if counts.discrepancies:
+    if v is VerdictText.EXPLAIN:
         return Verdict(
-            "Discrepancies to explain", "status_warn",
+            v.value, "status_warn",
             f"{counts.discrepancies} measure(s) differ beyond tolerance: explain each one (Summary sheet) "
             "before signing off.",
         )
-    if result.warnings:
-        return Verdict(
-            "Check before submitting", "status_warn",
-            "No error and no discrepancy was found, but: " + "; ".join(result.warnings) + ".",
-        )
+    if v is VerdictText.CHECK:
+        return Verdict(v.value, "status_warn",
+                       "No error and no discrepancy was found, but: " + "; ".join(result.warnings) + ".")
     return Verdict(
-        "Fit to submit", "status_good",
+        v.value, "status_good",
         "No error-level record problem and no discrepancy beyond tolerance. Review any warnings, then sign off.",
     )
 
