@@ -405,11 +405,12 @@ def signoff_verify(
 def rules(
     rule_id: Annotated[str | None, typer.Argument(help="One rule id to describe.")] = None,
     as_json: JsonOpt = False,
+    config: ConfigOpt = None,
 ) -> None:
     """List every rule recon applies, with its id, severity and documentation."""
     from recon.rules_catalog import load_catalog, render_catalog
 
-    catalog = load_catalog()
+    catalog = load_catalog(config)
     if rule_id is not None:
         catalog = tuple(r for r in catalog if r.id.lower() == rule_id.lower())
         if not catalog:

@@ -35,6 +35,7 @@ from recon.ledger import (
     trend_frame,
 )
 from recon.months import Month
+from recon.rules_files import using_rules_dir
 from recon.runctl import LOG, RunLock, Steps, configure_logging, lock_path, stage_file
 from recon.signoff import sha256_file
 
@@ -91,6 +92,7 @@ class ResolvedRun:
     config_path: Path | None
     max_age_days: Mapping[str, float] = field(default_factory=dict)
     people_lists: bool = False
+    rules_dir: Path | None = None  # the configuration's paths.rules_dir
 
     def input(self, role: str) -> Path | None:
         if role == "mapping":
@@ -161,6 +163,7 @@ def resolve(opts: RunOptions, command: str) -> ResolvedRun:
         config_path=cfg.source,
         max_age_days=dict(cfg.max_age_days),
         people_lists=opts.people_lists,
+        rules_dir=cfg.rules_dir(month),
     )
 
 
@@ -198,7 +201,8 @@ def _recorded(run: ResolvedRun, opts: RunOptions, body: Callable[[Ledger | None,
     try:
         check_inputs(run)
         ledger = Ledger.open(run.ledger) if run.ledger is not None else None
-        return body(ledger, run_id)
+        with using_rules_dir(run.rules_dir):
+            return body(ledger, run_id)
     except ReconError as exc:
         if not isinstance(exc, LedgerError):
             _record_failure(run, run_id, started, exc, ledger)

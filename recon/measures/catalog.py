@@ -15,9 +15,9 @@ from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any, TypeVar
 
-from recon.codes import RULES_DIR
 from recon.errors import RulesError
 from recon.measures.common import AGE_BAND, TEAM
+from recon.rules_files import RulesSource, rules_file
 
 BREAKDOWNS = (TEAM, AGE_BAND)
 E = TypeVar("E", bound=StrEnum)
@@ -148,6 +148,8 @@ def _measure(entry: Mapping[str, Any], where: str) -> MeasureDef:
             allowed = ", ".join(e.value for e in enum)
             raise RulesError(f"{where}: {key} {value!r} is not one of {allowed}") from None
 
+    measure_id = text("id")
+    where = f"{where} ({measure_id})"
     family = text("family")
     kind = choice("kind", Kind)
     breakdowns = entry.get("breakdowns", [])
@@ -157,7 +159,7 @@ def _measure(entry: Mapping[str, Any], where: str) -> MeasureDef:
     if trend is not None and (not isinstance(trend, int) or isinstance(trend, bool) or trend < 1):
         raise RulesError(f"{where}: 'trend' must be a positive whole number")
     return MeasureDef(
-        id=text("id"), name=text("name"), family=family, kind=kind, description=text("description"),
+        id=measure_id, name=text("name"), family=family, kind=kind, description=text("description"),
         main=flag("main", False), period=choice("period", Period, Period.MONTH),
         numerator=optional("numerator"), denominator=optional("denominator"), suppression=optional("suppression"),
         breakdowns=tuple(breakdowns), detail=optional("detail"), label=optional("label"),
@@ -188,10 +190,13 @@ def parse_catalog(text: str, name: str = "measures.toml") -> Catalog:
     return Catalog(measures)
 
 
-@lru_cache(maxsize=4)
 def catalog(path: Path | None = None) -> Catalog:
-    """rules/measures.toml parsed once, in the order of measures.md."""
-    path = path or RULES_DIR / "measures.toml"
+    """rules/measures.toml (or ``path``) parsed once, in the order of the specification."""
+    return _catalog(path or rules_file("measures.toml"))
+
+
+@lru_cache(maxsize=4)
+def _catalog(path: Path | RulesSource) -> Catalog:
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
