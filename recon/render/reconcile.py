@@ -92,12 +92,12 @@ def render_reconcile(result: ReconcileResult, console: Console) -> None:
         console.print(line, markup=False)
     for note in result.notes:
         console.print(f"note: {note}", markup=False)
-    counts = result.counts
-    n_disc = counts.discrepancies
+    tally = result.counts
+    n_disc = tally.discrepancies
     verdict = result.verdict  # the same headline as the pack's Cover
     why = []
-    if counts.blocking_errors:
-        why.append(_plural(counts.blocking_errors, "error-level problem") + " to fix")
+    if tally.blocking_errors:
+        why.append(_plural(tally.blocking_errors, "error-level problem") + " to fix")
     if n_disc:
         shown = ", ".join(c.id for c in result.discrepancies[:8]) + (", ..." if n_disc > 8 else "")
         why.append(f"{n_disc} measure{'s' if n_disc != 1 else ''} beyond tolerance ({shown})")

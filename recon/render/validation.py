@@ -50,9 +50,10 @@ def render_validation(report: ValidationReport, console: Console) -> None:
         console.print(table)
     # Findings about the extract as a whole (no record key, e.g. no activity in the month) are
     # spelt out, as measures and reconcile print them: a row of the table above is easy to miss.
-    for f in report.findings:
-        if f.key is None and f.severity.value != "info":
-            console.print(Text(f"{f.severity.value}: [{f.rule_id}] {f.message}", style=_STYLE[f.severity.value]))
+    for finding in report.findings:
+        if finding.key is None and finding.severity.value != "info":
+            console.print(Text(f"{finding.severity.value}: [{finding.rule_id}] {finding.message}",
+                               style=_STYLE[finding.severity.value]))
     console.print(Text(verdict(report), style="bold red" if report.exit_code else "bold green"))
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -141,7 +141,7 @@ def get_col(n: int) -> str:
     return get_column_letter(n)
 
 
-def wrapped_height(values: Sequence[Any], widths: dict[int, float], wrapped: Sequence[int]) -> float | None:
+def wrapped_height(values: Sequence[Any], widths: Mapping[int, float], wrapped: Sequence[int]) -> float | None:
     """Row height for the wrapped cells of a row (None: one line is enough)."""
     lines = max((-(-len(str(values[i])) // max(int(widths[i + 1]) - 1, 1)) for i in wrapped), default=1)
     return 15.0 * lines if lines > 1 else None
