@@ -282,6 +282,12 @@ def _render(wb: Workbook, sheet: Sheet, styler: _Styler) -> str:
         ws.column_dimensions[get_column_letter(col)].width = width
     for row, height in sheet.heights.items():
         ws.row_dimensions[row].height = height
+    if sheet.keep_together and isinstance(sheet.rows, list):
+        # Every row's height written out: LibreOffice ignores the sheet's default height, and the
+        # page breaks computed for these sheets hold only if both programs lay rows out alike.
+        for row in range(1, len(sheet.rows) + 1):
+            if row not in sheet.heights:
+                ws.row_dimensions[row].height = DEFAULT_ROW_PT
     if sheet.freeze:
         ws.freeze_panes = sheet.freeze
     if sheet.tab_color:

@@ -76,16 +76,18 @@ def column_labels(result: ReconcileResult, ids: Sequence[str], cat: Catalog) -> 
     return out
 
 
-def _name_rows(g: Grid, result: ReconcileResult, ids: Sequence[str]) -> None:
-    """The full national name of each measure in the tables above, wrapped to the printed width."""
+def _name_rows(g: Grid, result: ReconcileResult, ids: Sequence[str]) -> dict[int, int]:
+    """The full national name of each measure in the tables above, wrapped to the printed width;
+    returns the rows to keep on one page (the heading with every name)."""
     names = measure_names(result)
     listed = [(i, names[i]) for i in ids if names.get(i) and names[i] != i]
     if not listed:
-        return
-    g.add(Styled("Measures", "section"))
+        return {}
+    start = g.add(Styled("Measures", "section"))
     for i, name in listed:
         for n, line in enumerate(textwrap.wrap(f"{i}: {name}", NAME_WRAP)):
             g.add(Styled(line if n == 0 else f"    {line}", "note"))
+    return {start: g.next_row - start}
 
 
 def breakdown_sheet(
@@ -119,7 +121,7 @@ def breakdown_sheet(
         g.blank()
     if not any_section and not ids:
         g.add(Styled("No measures of this group in this run.", "note"))
-    _name_rows(g, result, ids)
+    keep.update(_name_rows(g, result, ids))
     if chart_unit is not None and team_span is not None:
         # One chart per measure, teams only: MHS95 (12 months) and MHS69, or a team and the whole
         # provider, are of very different sizes and would flatten each other on one axis.

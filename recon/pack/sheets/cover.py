@@ -9,7 +9,7 @@ from collections import Counter
 from recon import __version__
 from recon.pack.layout import NHS_BLUE, Grid, Sheet, Styled
 from recon.pack.model import PackOptions
-from recon.pack.sheets.common import hdr, team_name, text, verdict
+from recon.pack.sheets.common import hdr, header_height, team_name, text, verdict
 from recon.reconcile.model import OUTCOMES_SOURCE, PublishedState, ReconcileResult
 
 
@@ -71,8 +71,8 @@ def cover_sheet(result: ReconcileResult, opts: PackOptions, team_sheets: dict[st
 
     keep: dict[int, int] = {}
     keep[g.add(Styled("Records to fix by team", "section"))] = 4
-    g.add(*(hdr(h) for h in ("Team", "Sheet", "Errors", "Warnings", "Info", "Outcome gaps", "New", "Recurring",
-                              "Accepted")))
+    team_header = ("Team", "Sheet", "Errors", "Warnings", "Info", "Outcome gaps", "New", "Recurring", "Accepted")
+    heights[g.add(*(hdr(h) for h in team_header))] = header_height(team_header, 12)
     # The same rule as the counts above: outcome pairs missing are counted apart, not as warnings.
     by_team: dict[str, Counter[str]] = {}
     for e in result.exceptions:

@@ -23,7 +23,7 @@ CLASS_TEXT = {
 
 # Printed at 8 pt or more on landscape A4: long text wraps in its column instead of being cut.
 DIFF_WIDTHS = {1: 13, 2: 12, 3: 9, 4: 18, 5: 16, 6: 34, 7: 34, 8: 30, 9: 14}
-_WRAPPED = (3, 4, 5, 6, 7, 8)
+_WRAPPED = (1, 3, 4, 5, 6, 7, 8)
 DIFF_HEADER = (
     "Exception ID", "Difference", "Team", "Table", "Record key", "Fields (local → extract)", "What it means",
     "Suggested action", "Measures moved",
