@@ -230,7 +230,8 @@ def run_reconcile(
     unpublished: list[str] = []
     check = PublishedCheck()
     if published is not None:
-        from recon.published import MonthNotPublishedError, select_published
+        from recon.errors import MonthNotPublishedError
+        from recon.published import select_published
 
         try:
             selection = select_published(Path(published), provider=None, month=month, status=status)

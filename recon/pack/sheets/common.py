@@ -19,8 +19,9 @@ from recon.findings import Severity
 from recon.measures.model import MeasureValue
 from recon.pack.layout import Styled
 from recon.pack.model import PackOptions
-from recon.pack.privacy import SUPPRESSED, clean_text, mask_text, suppress_count
+from recon.pack.privacy import clean_text, mask_text, suppress_count
 from recon.reconcile.model import ReconcileResult, VerdictText
+from recon.rounding import SUPPRESSED
 
 SEVERITY_RANK = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
 NO_TEAM = "(no team)"
@@ -138,7 +139,7 @@ def fit_widths(lengths: Sequence[int], header: Sequence[str], caps: Sequence[int
 
 
 def get_col(n: int) -> str:
-    return get_column_letter(n)
+    return str(get_column_letter(n))
 
 
 def wrapped_height(values: Sequence[Any], widths: Mapping[int, float], wrapped: Sequence[int]) -> float | None:

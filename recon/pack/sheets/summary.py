@@ -9,10 +9,9 @@ from recon.findings import Severity
 from recon.measures.model import MeasureValue
 from recon.pack.layout import Grid, Sheet, Styled
 from recon.pack.model import PackOptions
-from recon.pack.privacy import SUPPRESSED
 from recon.pack.sheets.common import hdr, header_height, is_pct, measure_cell, num, text
 from recon.reconcile.model import Comparison, ComparisonStatus, PublishedState, ReconcileResult
-from recon.rounding import round5
+from recon.rounding import SUPPRESSED, round5
 
 NOT_COMPARED = "Not compared"
 STATUS_TEXT = {
