@@ -80,7 +80,7 @@ SUMMARY_HEADER = (
     "ID", "Measure", "Local", "Extract", "Extract − local", "Extract status", "Published", "Published − local",
     "Published status", "Tolerance", "Overall status", "Explanation",
 )
-SUMMARY_WIDTHS = {1: 10, 2: 28, 3: 9, 4: 9, 5: 9, 6: 12, 7: 10, 8: 10, 9: 12, 10: 15, 11: 12, 12: 44}
+SUMMARY_WIDTHS = {1: 10, 2: 26, 3: 9, 4: 9, 5: 9, 6: 15, 7: 10, 8: 10, 9: 15, 10: 15, 11: 15, 12: 38}
 
 
 def _lines(text_: str, width: float) -> int:
