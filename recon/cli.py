@@ -87,7 +87,7 @@ EprOpt = Annotated[
     typer.Option("--epr", help="Local extract: folder or .zip (MHSDS layout, or EPR layout with --mapping)."),
 ]
 MappingOpt = Annotated[
-    str | None, typer.Option("--mapping", help="EPR mapping name under rules/mappings/ or a path to one.")
+    str | None, typer.Option("--mapping", help="EPR mapping: a shipped name (or one in the config's rules_dir), or a path to a TOML file.")
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object on standard output.")]
 DigitalOpt = Annotated[

@@ -15,7 +15,7 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Generic, TypeVar
+from typing import Generic, TypeVar
 
 from recon import __version__
 from recon.choices import PersonKey
@@ -42,7 +42,7 @@ from recon.pipeline import Pipeline, WritePack
 from recon.reconcile.model import ReconcileResult
 from recon.reconcile.run import reconcile_json
 from recon.rules_files import using_rules_dir
-from recon.runctl import LOG, RunLock, Steps, configure_logging, lock_path, stage_file
+from recon.runctl import LOG, RunLock, StagedFile, Steps, configure_logging, lock_path, stage_file
 from recon.signoff import sha256_file
 from recon.validation import ValidationReport
 
@@ -286,7 +286,7 @@ def _reconcile(run: ResolvedRun, ledger: Ledger | None, run_id: str, steps: Step
             extras["deadline"] = run.deadline.isoformat()
         result = dataclasses.replace(result, trend=trend, extras=extras)
         pack_info, pack_sha = None, None
-        staged = []
+        staged: list[StagedFile] = []
         try:
             if run.pack is not None:
                 steps.step("pack")
@@ -344,7 +344,7 @@ def _lock_anchor(run: ResolvedRun) -> Path:
     return Path(tempfile.gettempdir()) / "recon"
 
 
-def _commit(ledger: Ledger | None, record: RunRecord, staged: list[Any]) -> None:
+def _commit(ledger: Ledger | None, record: RunRecord, staged: list[StagedFile]) -> None:
     """Record the run, then move outputs into place; a failed commit puts the previous outputs back."""
     if ledger is None:
         for s in staged:
@@ -393,7 +393,7 @@ def _write_pack(write_pack: WritePack, result: ReconcileResult, tmp: Path, run: 
     return info, sha256_file(tmp)
 
 
-def _dumps(payload: Any) -> str:
+def _dumps(payload: dict[str, object]) -> str:
     import json
 
     return json.dumps(payload, indent=2, default=str, ensure_ascii=False) + "\n"
