@@ -32,6 +32,10 @@ demo: $(STAMP)
 	$(BIN)/recon reconcile --month $(MONTH) --epr sample_data/epr --mapping riverside \
 		--extract sample_data/extract.zip --published sample_data/published \
 		--deadline 2024-11-07 --ledger $(DEMO_LEDGER) --pack $(OUT)/recon-pack-$(MONTH).xlsx || test $$? -eq 1
+	@echo
+	@echo "Pack written: $(OUT)/recon-pack-$(MONTH).xlsx"
+	@echo "recon is installed in $(VENV), not on your PATH: run $(BIN)/recon --help,"
+	@echo "or 'source $(BIN)/activate' once in this shell and then type recon --help."
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

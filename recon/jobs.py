@@ -21,7 +21,6 @@ from recon import __version__
 from recon.choices import PersonKey
 from recon.config import INPUT_ROLES, ProviderSettings, ReconConfig, WaitsSettings, load_config
 from recon.errors import LedgerError, MissingInputError, ReconError, UsageError
-from recon.findings import Severity
 from recon.ledger import (
     ExceptionRow,
     InputFile,
@@ -158,6 +157,10 @@ def resolve(opts: RunOptions, command: str) -> ResolvedRun:
         digital=cfg.provider.digital if opts.digital is None else opts.digital,
         person_key=PersonKey(opts.person_key) if opts.person_key is not None else cfg.provider.person_key,
     )
+    pack = opts.pack or (cfg.path("pack", month) if command == "reconcile" else None)
+    if pack is not None and pack.suffix.lower() != ".xlsx":
+        # Refused before any work: the pack is an Excel workbook, whatever the name says.
+        raise UsageError(f"the pack {pack} must be an Excel workbook: give a file name ending in .xlsx")
     epr = opts.epr or cfg.path("epr", month)
     if epr is None and command in ("validate", "measures", "reconcile"):
         raise UsageError("the local extract (epr) is required: give it, or set paths.epr in the configuration")
@@ -171,7 +174,7 @@ def resolve(opts: RunOptions, command: str) -> ResolvedRun:
         epr=epr,
         extract=opts.extract or (cfg.path("extract", month) if command == "reconcile" else None),
         published=opts.published or (cfg.path("published", month) if command == "reconcile" else None),
-        pack=opts.pack or (cfg.path("pack", month) if command == "reconcile" else None),
+        pack=pack,
         json_file=opts.json_file,
         mapping=opts.mapping or cfg.mapping(month),
         status=opts.status or cfg.status,
@@ -360,9 +363,9 @@ def _reconcile(run: ResolvedRun, ledger: Ledger | None, run_id: str, steps: Step
         if pack_info is not None and run.pack is not None:
             pack_info = dataclasses.replace(pack_info, path=run.pack)
     pack_note = f"; pack {run.pack}" if run.pack is not None else ""
-    _log_outcome(run, run_id, exit_code, f"{len(result.discrepancies)} discrepancies beyond tolerance, "
-                 f"{sum(1 for f in result.findings if f.severity is Severity.ERROR)} error-level findings"
-                 f"{pack_note}")
+    counts = result.counts  # the same counts the terminal, the JSON and the pack show
+    _log_outcome(run, run_id, exit_code, f"{counts.discrepancies} discrepancies beyond tolerance, "
+                 f"{counts.blocking_errors} error-level problems{pack_note}")
     if run.pack is not None:
         LOG.info("pack %s sha256 %s", run.pack, pack_sha)
     return JobOutcome(run_id, run, result, exit_code, pack_info, pack_sha, run.ledger)

@@ -370,6 +370,25 @@ def select_published(
     )
 
 
+def measure_summary(rows: pl.DataFrame) -> pl.DataFrame:
+    """One row per measure id of a selection: rows, providers, months and suppressed values, the
+    view of a whole national file that fits a terminal (``recon published FILE`` with no filter)."""
+    provider = pl.col("breakdown").str.to_lowercase() == "provider"
+    return (
+        rows.lazy()
+        .group_by("measure_id")
+        .agg(
+            pl.col("measure_name").first().alias("name"),
+            pl.len().alias("rows"),
+            pl.col("level").filter(provider).n_unique().alias("providers"),
+            pl.col("period_end").n_unique().alias("months"),
+            pl.col("suppressed").sum().alias("suppressed"),
+        )
+        .sort("measure_id")
+        .collect()
+    )
+
+
 def published_from_text(text: str, name: str = "published.csv") -> pl.DataFrame:
     """Parse published CSV text (tests and tools); same checks as files on disk."""
     return _read_one(name, Path(name), text.encode("utf-8"))
@@ -382,6 +401,7 @@ __all__ = [
     "PublishedFile",
     "PublishedSelection",
     "choose_status",
+    "measure_summary",
     "normalise_status",
     "published_from_text",
     "read_published",

@@ -14,6 +14,8 @@ other renderer draw the same mean, limits and special-cause flags.
   ``two_of_three``  2 of 3 consecutive points beyond 2 sigma from the mean on the same
                     side (the points beyond 2 sigma are flagged).
 - Limits from fewer than 12 points are *provisional*.
+- Limits are clamped at the measure's natural bounds (``floor`` 0 for counts and percentages,
+  ``ceiling`` 100 for a percentage), as Making Data Count does: a count cannot fall below 0.
 """
 
 from __future__ import annotations
@@ -87,8 +89,9 @@ def moving_ranges(values: Sequence[float]) -> tuple[float, ...]:
     return tuple(abs(b - a) for a, b in itertools.pairwise(values))
 
 
-def analyse(values: Sequence[float]) -> SpcResult:
-    """XmR mean, limits and special-cause flags for ``values`` (in time order, no gaps)."""
+def analyse(values: Sequence[float], *, floor: float | None = None, ceiling: float | None = None) -> SpcResult:
+    """XmR mean, limits and special-cause flags for ``values`` (in time order, no gaps); limits are
+    clamped to ``[floor, ceiling]`` where given."""
     xs = tuple(float(v) for v in values)
     n = len(xs)
     if n == 0:
@@ -99,6 +102,10 @@ def analyse(values: Sequence[float]) -> SpcResult:
     sigma = mr_bar / D2
     upper = mean + LIMIT_FACTOR * mr_bar
     lower = mean - LIMIT_FACTOR * mr_bar
+    if floor is not None:
+        lower = max(lower, floor)
+    if ceiling is not None:
+        upper = min(upper, ceiling)
     flags: list[set[str]] = [set() for _ in xs]
 
     for i, x in enumerate(xs):

@@ -214,3 +214,21 @@ def test_real_files_select_a_provider_and_month_from_the_folder():
     assert mrs01["value"] is not None and mrs01["value"] % 5 == 0
     with pytest.raises(MissingInputError):
         select_published(REAL, provider="RX4", month=Month(2024, 6), status=None)
+
+
+def test_a_whole_file_without_a_filter_is_a_summary_by_measure_at_80_columns(tmp_path: Path) -> None:
+    """Issue 14 point 10: 300 rows (3 measures x 100 providers) read as 3 lines, none wider than 80."""
+    lines = [HEADER] + [
+        row("01/09/2024", "30/09/2024", "Performance", "Provider", f"R{p:03d}", "A TRUST", m, "*" if p % 10 else "15",
+            name="Number of children and young people seen with a very long national measure name indeed")
+        for m in ("MHS95", "MHS69", "MHS32") for p in range(100)
+    ]
+    path = tmp_path / "national.csv"
+    path.write_text("\n".join(lines) + "\n")
+    res = CliRunner().invoke(app, ["published", str(path)], terminal_width=80)
+    assert res.exit_code == 0, res.output
+    out = res.stdout.splitlines()
+    assert max(len(line) for line in out) <= 80
+    assert "By measure" in res.stdout and len(out) < 20
+    mhs95 = next(line for line in out if "MHS95" in line)
+    assert "100" in mhs95 and "90" in mhs95  # 100 rows and providers, 90 suppressed

@@ -31,9 +31,9 @@ def test_measures_and_tolerances_come_from_their_typed_readers():
     by_id = {r.id: r for r in load_catalog()}
     assert by_id["MHS95"].kind == "measure" and "(access, count) Method: " in by_id["MHS95"].doc
     assert by_id["MHS95"].title.startswith("Number of CYP aged under 18")
-    assert by_id["TOL001"] == RuleDoc("TOL001", "tolerance", "error", "Tolerance for default count: ±2 or 1%",
+    assert by_id["TOL001"] == RuleDoc("TOL001", "tolerance", "error", "Tolerance for default count: ±2 or 1%, whichever is larger",
                                       by_id["TOL001"].doc)
-    assert by_id["TOL101"].title == "Tolerance for MHS95: ±5 or 1%"
+    assert by_id["TOL101"].title == "Tolerance for MHS95: ±5 or 1%, whichever is larger"
     kinds = [r.kind for r in load_catalog()]
     assert kinds.index("measure") > kinds.index("reconcile") and kinds[-1] == "tolerance"
     assert by_id["REC001"].kind == "reconcile" and by_id["PUB002"].kind == "published"
@@ -49,9 +49,9 @@ def test_rules_dir_files_replace_the_shipped_ones(tmp_path):
     cfg = tmp_path / "recon.toml"
     cfg.write_text('[paths]\nrules_dir = "rules"\n', encoding="utf-8")
     with_dir = {r.id: r for r in load_catalog(cfg)}
-    assert with_dir["TOL101"].title == "Tolerance for MHS95: ±9 or 1%"
+    assert with_dir["TOL101"].title == "Tolerance for MHS95: ±9 or 1%, whichever is larger"
     assert with_dir["VAL006"] == {r.id: r for r in load_catalog()}["VAL006"]  # not overridden: shipped
-    assert {r.id: r for r in load_catalog()}["TOL101"].title == "Tolerance for MHS95: ±5 or 1%"  # only inside
+    assert {r.id: r for r in load_catalog()}["TOL101"].title == "Tolerance for MHS95: ±5 or 1%, whichever is larger"  # only inside
 
     shown = runner.invoke(app, ["rules", "TOL101", "--config", str(cfg)])
     assert shown.exit_code == 0 and "±9" in shown.stdout

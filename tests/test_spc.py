@@ -69,3 +69,14 @@ def test_degenerate_series() -> None:
     assert flat.upper == flat.lower == 4.0
     assert flat.flags == ((),) * 12
     assert flat.describe() == "Common-cause variation only: no sign of real change."
+
+
+def test_limits_are_clamped_at_the_natural_bounds() -> None:
+    """Issue 14 point 5: a count or percentage never gets a limit below 0 (nor a percentage above 100)."""
+    wild = [2.0, 30.0, 2.0, 30.0, 2.0]  # mean 13.2, mean moving range 28: lower 13.2 - 74.48 < 0
+    assert analyse(wild).lower < 0
+    clamped = analyse(wild, floor=0.0)
+    assert clamped.lower == 0.0 and clamped.upper == analyse(wild).upper
+    pct = analyse([95.0, 60.0, 95.0, 60.0], floor=0.0, ceiling=100.0)  # upper 77.5 + 93.1 = 170.6
+    assert pct.upper == 100.0 and pct.lower == 0.0
+    assert not any(pct.flags)  # clamping moves no point beyond a limit

@@ -86,7 +86,9 @@ STYLES: dict[str, Style] = {
     "bold_pct": Style(bold=True, number_format=FORMAT_PCT),
     "good": Style(fill=GREEN, bold=True),
     "warn": Style(fill=AMBER, bold=True),
+    "warn_wrap": Style(fill=AMBER, bold=True, wrap=True),
     "bad": Style(fill=RED, bold=True),
+    "bad_wrap": Style(fill=RED, bold=True, wrap=True),
     "neutral": Style(fill=GREY),
     "status_good": Style(fill=GREEN, bold=True, size=14),
     "status_warn": Style(fill=AMBER, bold=True, size=14),
@@ -97,6 +99,76 @@ STYLES: dict[str, Style] = {
     "mono": Style(size=10),
     "note": Style(italic=True, color="425563"),
 }
+
+
+# Printing (A4, 0.4 inch side margins). Column width w (characters of the default 11 pt font) is
+# about 7w + 5 pixels, 0.75 pt each. Fitting a sheet to the page width scales everything down:
+# 11 pt text stays 8 pt or larger only at a scale of 8/11 or more.
+MIN_PRINT_SCALE = 8 / 11
+PRINTABLE_WIDTH_PT = {True: (29.7 - 2 * 1.016) / 2.54 * 72, False: (21.0 - 2 * 1.016) / 2.54 * 72}
+DEFAULT_COLUMN_WIDTH = 8.43
+
+
+def column_points(width: float) -> float:
+    return (7 * width + 5) * 0.75
+
+
+@dataclass(frozen=True)
+class PrintPlan:
+    """What goes on paper: the leading ``columns`` of the sheet, fitted to the width at ``scale``."""
+
+    columns: int
+    scale: float
+
+
+def print_plan(widths: Mapping[int, float], landscape: bool) -> PrintPlan:
+    """The most leading columns that fit the page width with text at 8 pt or larger (at least one)."""
+    printable = PRINTABLE_WIDTH_PT[landscape]
+    total, columns = 0.0, 0
+    for col in range(1, max(widths, default=1) + 1):
+        w = column_points(widths.get(col, DEFAULT_COLUMN_WIDTH))
+        if columns and (total + w) * MIN_PRINT_SCALE > printable:
+            break
+        total, columns = total + w, col
+    return PrintPlan(columns, min(1.0, printable / total) if total else 1.0)
+
+
+# Every row is this tall unless a sheet says otherwise (set on the sheet, so Excel and LibreOffice
+# paginate alike and the page breaks below hold in both).
+DEFAULT_ROW_PT = 15.0
+_MARGINS_PT = 2 * 0.75 * 72
+PRINTABLE_HEIGHT_PT = {True: 21.0 / 2.54 * 72 - _MARGINS_PT, False: 29.7 / 2.54 * 72 - _MARGINS_PT}
+_PAGE_SAFETY = 0.95  # repeated header rows and rounding: never fill a page to the last point
+
+
+def keep_together_breaks(
+    n_rows: int, heights: Mapping[int, float], keep: Mapping[int, int], breaks: Sequence[int],
+    landscape: bool, scale: float,
+) -> list[int]:
+    """Page breaks (rows after which a page ends) so that each ``keep`` row starts a run of that
+    many rows printed on one page: no heading alone at a page foot, no chart cut in two.
+
+    Pages are laid out as the printer does (rows of known height, the manual ``breaks``), a new
+    break going in before a run that would not fit in what is left of the page.
+    """
+    capacity = PRINTABLE_HEIGHT_PT[landscape] * _PAGE_SAFETY / max(min(scale, 1.0), 0.1)
+    manual = set(breaks)
+    out: list[int] = []
+    used = 0.0
+    for row in range(1, n_rows + 1):
+        h = heights.get(row, DEFAULT_ROW_PT)
+        run = keep.get(row)
+        if run and used > 0:
+            need = sum(heights.get(r, DEFAULT_ROW_PT) for r in range(row, min(row + run, n_rows + 1)))
+            if used + need > capacity:
+                out.append(row - 1)
+                used = 0.0
+        if used + h > capacity:
+            used = 0.0
+        used += h
+        if row in manual:
+            used = 0.0
+    return out
 
 
 @dataclass(frozen=True)
@@ -135,6 +207,7 @@ class ChartSpec:
     x_title: str | None = None
     width_cm: float = 16.0
     height_cm: float = 7.5
+    legend: bool = True
     y_min: float | None = None
     y_max: float | None = None
     y_format: str | None = None
@@ -179,6 +252,8 @@ class Sheet:
     fingerprinted: bool = True
     page_breaks: list[int] = field(default_factory=list)  # printed page ends after these rows
     tab_color: str | None = None
+    # Row -> how many rows from it must print on one page (a heading and what follows, a chart).
+    keep_together: dict[int, int] = field(default_factory=dict)
 
 
 class Grid:

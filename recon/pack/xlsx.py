@@ -20,14 +20,23 @@ from openpyxl import Workbook
 from openpyxl.cell import Cell, WriteOnlyCell
 from openpyxl.cell._writer import write_cell
 from openpyxl.chart import BarChart, LineChart, Reference
-from openpyxl.chart.data_source import NumFmt
+from openpyxl.chart.data_source import NumFmt, StrRef
+from openpyxl.chart.series import SeriesLabel
 from openpyxl.chart.shapes import GraphicalProperties
 from openpyxl.chart.text import RichText
+from openpyxl.chart.text import Text as ChartText
+from openpyxl.chart.title import Title
 from openpyxl.drawing.line import LineProperties
-from openpyxl.drawing.text import CharacterProperties, Paragraph, ParagraphProperties, RichTextProperties
+from openpyxl.drawing.text import (
+    CharacterProperties,
+    Paragraph,
+    ParagraphProperties,
+    RegularTextRun,
+    RichTextProperties,
+)
 from openpyxl.formatting.rule import CellIsRule, ColorScaleRule
 from openpyxl.styles import Font, PatternFill
-from openpyxl.utils import get_column_letter
+from openpyxl.utils import get_column_letter, quote_sheetname
 from openpyxl.utils.datetime import to_excel
 from openpyxl.worksheet._writer import WorksheetWriter
 from openpyxl.worksheet.datavalidation import DataValidation
@@ -36,7 +45,15 @@ from openpyxl.worksheet.properties import PageSetupProperties
 
 from recon.pack.book import build_sheets
 from recon.pack.fingerprint import combine_sheet_hashes, row_line
-from recon.pack.layout import STYLES, ChartSpec, Sheet, Styled
+from recon.pack.layout import (
+    DEFAULT_ROW_PT,
+    STYLES,
+    ChartSpec,
+    Sheet,
+    Styled,
+    keep_together_breaks,
+    print_plan,
+)
 from recon.pack.model import PackOptions
 from recon.pack.privacy import clean_text, needs_quote
 from recon.pack.sheets.signoff import SIGNOFF_TITLE, signoff_sheet
@@ -194,6 +211,13 @@ def _cells(ws: Any, values: Sequence[Any], styler: _Styler) -> list[Any]:
     return out
 
 
+def _title(text: str) -> Title:
+    """A chart title in 11 pt bold (the default 14 pt wraps a short title onto two lines)."""
+    props = CharacterProperties(sz=1100, b=True)
+    para = Paragraph(pPr=ParagraphProperties(defRPr=props), r=[RegularTextRun(rPr=props, t=text)])
+    return Title(tx=ChartText(rich=RichText(p=[para])), overlay=False)
+
+
 def _chart(ws: Any, spec: ChartSpec) -> Any:
     chart: BarChart | LineChart
     if spec.kind == "bar":
@@ -202,7 +226,7 @@ def _chart(ws: Any, spec: ChartSpec) -> Any:
         chart.grouping = "clustered"
     else:
         chart = LineChart()
-    chart.title = spec.title
+    chart.title = _title(spec.title)
     chart.width = spec.width_cm
     chart.height = spec.height_cm
     chart.y_axis.title = spec.y_title
@@ -210,7 +234,11 @@ def _chart(ws: Any, spec: ChartSpec) -> Any:
     chart.y_axis.delete = False
     chart.x_axis.delete = False
     chart.y_axis.majorGridlines = None
-    chart.legend.position = "b"
+    if spec.legend:
+        chart.legend.position = "b"
+        chart.legend.overlay = False  # the legend takes its own space below the plot, never over it
+    else:
+        chart.legend = None
     if spec.y_min is not None:
         chart.y_axis.scaling.min = spec.y_min
     if spec.y_max is not None:
@@ -223,8 +251,12 @@ def _chart(ws: Any, spec: ChartSpec) -> Any:
             p=[Paragraph(pPr=ParagraphProperties(defRPr=CharacterProperties(sz=800)), endParaRPr=CharacterProperties())],
         )
     for s in spec.series:
-        ref = Reference(ws, min_col=s.col, min_row=s.title_row, max_row=s.last_row)
-        chart.add_data(ref, titles_from_data=True)
+        if s.first_row == s.title_row + 1:
+            chart.add_data(Reference(ws, min_col=s.col, min_row=s.title_row, max_row=s.last_row), titles_from_data=True)
+        else:  # rows between the title and the data (e.g. the provider total) stay out of the chart
+            chart.add_data(Reference(ws, min_col=s.col, min_row=s.first_row, max_row=s.last_row))
+            title_ref = f"{quote_sheetname(ws.title)}!${get_column_letter(s.col)}${s.title_row}"
+            chart.series[-1].tx = SeriesLabel(strRef=StrRef(title_ref))
     chart.set_categories(Reference(ws, min_col=spec.cat_col, min_row=spec.first_row, max_row=spec.last_row))
     for s, series in zip(spec.series, chart.series, strict=True):
         if spec.kind == "line":
@@ -250,6 +282,12 @@ def _render(wb: Workbook, sheet: Sheet, styler: _Styler) -> str:
         ws.column_dimensions[get_column_letter(col)].width = width
     for row, height in sheet.heights.items():
         ws.row_dimensions[row].height = height
+    if sheet.keep_together and isinstance(sheet.rows, list):
+        # Every row's height written out: LibreOffice ignores the sheet's default height, and the
+        # page breaks computed for these sheets hold only if both programs lay rows out alike.
+        for row in range(1, len(sheet.rows) + 1):
+            if row not in sheet.heights:
+                ws.row_dimensions[row].height = DEFAULT_ROW_PT
     if sheet.freeze:
         ws.freeze_panes = sheet.freeze
     if sheet.tab_color:
@@ -258,10 +296,18 @@ def _render(wb: Workbook, sheet: Sheet, styler: _Styler) -> str:
     ws.sheet_view.tabSelected = sheet.title == "Cover"
     ws.page_setup.orientation = "landscape" if sheet.landscape else "portrait"
     ws.page_setup.paperSize = 9  # A4
+    ws.sheet_format.defaultRowHeight = DEFAULT_ROW_PT
+    ws.sheet_format.customHeight = True
+    scale = 1.0
     if sheet.fit_width:
+        # Fit to the width only as far as text stays 8 pt or larger; columns beyond stay on screen.
+        plan = print_plan(sheet.widths, sheet.landscape)
+        scale = plan.scale
         ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
         ws.page_setup.fitToWidth = 1
         ws.page_setup.fitToHeight = 0
+        if plan.columns < max(sheet.widths, default=1):
+            ws.print_area = f"A1:{get_column_letter(plan.columns)}1048576"
     ws.page_margins.left = ws.page_margins.right = 0.4
     ws.page_margins.top = ws.page_margins.bottom = 0.75
     ws.page_margins.header = ws.page_margins.footer = 0.3
@@ -310,7 +356,11 @@ def _render(wb: Workbook, sheet: Sheet, styler: _Styler) -> str:
         dv.showErrorMessage = True
         dv.add(v.ref)
         ws.data_validations.append(dv)
-    for row in sheet.page_breaks:
+    breaks = list(sheet.page_breaks)
+    if sheet.keep_together:
+        rows = sheet.rows if isinstance(sheet.rows, list) else []
+        breaks += keep_together_breaks(len(rows), sheet.heights, sheet.keep_together, breaks, sheet.landscape, scale)
+    for row in sorted(set(breaks)):
         ws.row_breaks.append(Break(id=row))
     for spec in sheet.charts:
         ws.add_chart(_chart(ws, spec), spec.anchor)

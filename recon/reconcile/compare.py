@@ -465,6 +465,7 @@ def compare_measures(
         failed = any(v.status is ComparisonStatus.DISCREPANCY for _, v in verdicts)
         severity = tol.severity if failed else Severity.INFO
         difference = next((v.difference for _, v in verdicts if v.difference is not None), None)
+        by_source = dict(verdicts)
         out.append(Comparison(
             id=mid,
             name=name,
@@ -481,8 +482,18 @@ def compare_measures(
             denominator=None if lv is None else lv.denominator,
             published_status=pub_status,
             extract_status=ext_status,
+            published_difference=_minus(row["value"] if row else None, lv) if "published" in by_source else None,
+            extract_difference=_minus(None if ev is None else ev.value, lv) if "extract" in by_source else None,
         ))
     return ComparisonSet(tuple(out), tuple(notes))
+
+
+def _minus(other: float | int | None, local: MeasureValue | None) -> float | None:
+    """``other - local`` as shown beside its status: the real difference, even where national
+    rounding makes the two read the same (published 150, local 151: -1, consistent)."""
+    if other is None or local is None or local.value is None:
+        return None
+    return round(float(other) - float(local.value), 6)
 
 
 def _num(v: float | None) -> float | int | None:

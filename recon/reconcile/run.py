@@ -22,6 +22,7 @@ from recon.findings import Finding, Severity
 from recon.measures.engine import compute_measures
 from recon.measures.model import MeasuresResult
 from recon.months import Month
+from recon.published import PublishedFile, PublishedSelection
 from recon.quality.outcome import DataQuality, assess
 from recon.reconcile.compare import compare_measures
 from recon.reconcile.explain import Explained, explain_records
@@ -30,6 +31,8 @@ from recon.reconcile.model import (
     ComparisonStatus,
     ExceptionRecord,
     InputInfo,
+    PublishedCheck,
+    PublishedState,
     ReconcileResult,
     RecordClass,
     RecordDifference,
@@ -37,6 +40,7 @@ from recon.reconcile.model import (
 from recon.reconcile.records import compare_records
 from recon.snomed import SnomedRelease
 from recon.sources import Extract, file_sha256, load_extract
+from recon.sources.extract import member_sha256
 from recon.sources.mapping import load_mapping
 from recon.validation import validate_tables
 
@@ -116,6 +120,14 @@ def _mapping_input(mapping: str | None) -> list[InputInfo]:
         return []
     path = load_mapping(mapping).path
     return [InputInfo("mapping", str(path), path.stat().st_size, file_sha256(path))]
+
+
+def _published_sha256(f: PublishedFile) -> str:
+    """A zipped publication is hashed by its member (the CSV read), like extract members."""
+    prefix = f"{f.path.name}:"
+    if f.path.suffix.lower() == ".zip" and f.name.startswith(prefix):
+        return member_sha256(f.path, f.name[len(prefix):])
+    return file_sha256(f.path)
 
 
 def finding_exceptions(findings: Iterable[Finding]) -> list[ExceptionRecord]:
@@ -221,6 +233,7 @@ def run_reconcile(
     ext = load_extract(extract) if extract is not None else None
     selection = None
     unpublished: list[str] = []
+    check = PublishedCheck()
     if published is not None:
         from recon.errors import MonthNotPublishedError
         from recon.published import select_published
@@ -230,6 +243,7 @@ def run_reconcile(
         except MonthNotPublishedError as exc:
             # Normal before the deadline: NHS England publishes months later.
             unpublished.append(f"{month} is not published yet ({exc.message}); compared with what else was given")
+            check = PublishedCheck(PublishedState.NOT_COMPARED, f"{month} is not published yet in {published}")
     if ext is not None and extract is not None:
         check_same_source(local_ex, ext, month, Path(extract))
 
@@ -243,6 +257,10 @@ def run_reconcile(
     step("measures")
     local_m = _measures(local_ex, month, settings, snomed)
     ext_m = _measures(ext, month, settings, snomed) if ext is not None else None
+    if selection is not None:
+        check = published_check(selection, provider, month, {v.id for v in local_m.provider_level})
+        if check.state is PublishedState.NOT_COMPARED:
+            selection = None  # nothing of this provider to compare: no per-measure "missing_published"
 
     records: tuple[RecordDifference, ...] = ()
     explained: Explained | None = None
@@ -260,6 +278,9 @@ def run_reconcile(
         notes += list(selection.notes)
         notes.append(f"published figures: STATUS {selection.status} for {month}")
     notes += list(cs.notes)
+    warnings = list(local_m.notes)
+    if check.state is PublishedState.NOT_COMPARED:
+        warnings.append(f"published figures not compared: {check.reason}")
 
     validation = finding_exceptions(findings)
     flagged = {(e.table, e.key) for e in validation}
@@ -271,7 +292,7 @@ def run_reconcile(
     if ext is not None:
         inputs += _inputs("extract", ext)
     if selection is not None:
-        inputs += [InputInfo("published", f.name, f.size, file_sha256(f.path), rows=f.rows)
+        inputs += [InputInfo("published", f.name, f.size, _published_sha256(f), rows=f.rows)
                    for f in selection.files]
     from recon.waits_list import FAMILY_DETAIL, waiting_list
 
@@ -294,7 +315,32 @@ def run_reconcile(
         notes=tuple(notes),
         data_quality=quality,
         waiting=waiting,
+        published_check=check,
+        warnings=tuple(warnings),
     )
+
+
+def published_check(
+    selection: PublishedSelection, provider: str, month: Month, measure_ids: Iterable[str],
+) -> PublishedCheck:
+    """Compared, or not compared because the file has no Provider row of this provider for any
+    measure recon computes (the provider and the file named, as ``recon published --provider`` does)."""
+    from recon.reconcile.compare import provider_rows
+
+    rows = provider_rows(selection.rows, provider)
+    ours = rows.filter(pl.col("measure_id").is_in(sorted(set(measure_ids))))
+    if ours.height:
+        return PublishedCheck(PublishedState.COMPARED, status=selection.status)
+    files = ", ".join(f.name for f in selection.files) or "the published file"
+    if rows.height == 0:
+        reason = (f"provider {provider} has no Provider rows for {month} in {files} (check the ODS code: "
+                  "PRIMARY_LEVEL of the BREAKDOWN=Provider rows)")
+    else:
+        carried = sorted(set(rows.get_column("measure_id").to_list()))
+        shown = ", ".join(carried[:6]) + (", ..." if len(carried) > 6 else "")
+        reason = (f"{files} has {rows.height:,} Provider rows for {provider} in {month}, but none for a measure "
+                  f"recon computes (it carries {shown})")
+    return PublishedCheck(PublishedState.NOT_COMPARED, reason, status=selection.status)
 
 
 def reconcile_json(result: ReconcileResult) -> dict[str, Any]:
@@ -311,6 +357,9 @@ def reconcile_json(result: ReconcileResult) -> dict[str, Any]:
         "month": str(result.month),
         "exit_code": result.exit_code,
         "published_status": result.published_status,
+        "published_comparison": result.published_check.to_json_dict(),
+        "warnings": list(result.warnings),
+        "counts": result.counts.to_json_dict(),
         "summary": {
             "comparisons": statuses,
             "records": by_class,

@@ -37,7 +37,7 @@ class Tolerance:
     @property
     def text(self) -> str:
         a = f"{self.absolute:g}"
-        return f"±{a} or {self.relative:g}%" if self.relative > 0 else f"±{a}"
+        return f"±{a} or {self.relative:g}%, whichever is larger" if self.relative > 0 else f"±{a}"
 
 
 @dataclass(frozen=True)

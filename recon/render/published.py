@@ -6,7 +6,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from recon.published import PublishedSelection
+from recon.published import PublishedSelection, measure_summary
 
 MAX_ROWS = 200  # a whole national file is ~20,000 rows: point to --provider / --month / --json
 
@@ -32,6 +32,9 @@ def render_published(selection: PublishedSelection, console: Console) -> None:
         f"{'s' if len(selection.files) != 1 else ''}; months in the files: {', '.join(selection.periods) or 'none'}",
         markup=False,
     )
+    if selection.provider is None and rows.height > MAX_ROWS:
+        _render_summary(selection, console)
+        return
     wide = console.width >= 120
     show_level = selection.provider is None
     table = Table(show_lines=False)
@@ -63,3 +66,22 @@ def render_published(selection: PublishedSelection, console: Console) -> None:
         console.print(f"note: {note}", markup=False)
     if rows.height == 0:
         console.print(Text("No published rows match.", style="bold yellow"))
+
+
+def _render_summary(selection: PublishedSelection, console: Console) -> None:
+    """A whole file at a glance: one line per measure (fits 80 columns), then how to see values."""
+    table = Table(title="By measure", title_justify="left")
+    table.add_column("Measure", no_wrap=True, min_width=9)
+    # What is left of the width after the fixed columns (ids, counts and borders take ~46).
+    table.add_column("Name", overflow="ellipsis", no_wrap=True, max_width=max(console.width - 46, 8))
+    table.add_column("Rows", justify="right", no_wrap=True, min_width=6)
+    table.add_column("Providers", justify="right", no_wrap=True, min_width=9)
+    table.add_column("*", justify="right", no_wrap=True, min_width=5)
+    for r in measure_summary(selection.rows).iter_rows(named=True):
+        table.add_row(r["measure_id"] or "", r["name"] or "", f"{r['rows']:,}", f"{r['providers']:,}",
+                      f"{r['suppressed']:,}")
+    console.print(table)
+    console.print("*: values suppressed. To see the figures: --provider ODS (and --month YYYY-MM), or --json.",
+                  markup=False)
+    for note in selection.notes:
+        console.print(f"note: {note}", markup=False)

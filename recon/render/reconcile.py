@@ -6,8 +6,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from recon.findings import Severity
-from recon.reconcile.model import ComparisonStatus, ReconcileResult, RecordClass
+from recon.reconcile.model import ComparisonStatus, PublishedState, ReconcileResult, RecordClass, VerdictText
 
 STYLE = {
     ComparisonStatus.CONSISTENT: "green",
@@ -32,8 +31,12 @@ def _num(v: float | int | None, text: str | None = None) -> str:
 def render_reconcile(result: ReconcileResult, console: Console) -> None:
     """One screen: what was compared, what differs and what to do; details are in the pack / --json."""
     console.print(Text(f"Reconciliation for {result.provider}, {result.month.label}", style="bold"))
-    if result.published_status:
-        console.print(f"Published figures: {result.published_status}", markup=False)
+    for warning in result.warnings:
+        console.print(Text(f"warning: {warning}", style="bold yellow"))
+    check = result.published_check
+    if check.state is not PublishedState.NOT_GIVEN:
+        style = "bold yellow" if check.state is PublishedState.NOT_COMPARED else ""
+        console.print(Text(f"Published figures: {check.text}", style=style))
     has_pub = any(c.published_status is not None for c in result.comparisons)
     has_ext = result.extract is not None
     if result.comparisons:
@@ -86,28 +89,42 @@ def render_reconcile(result: ReconcileResult, console: Console) -> None:
         if len(result.records) > MAX_RECORDS:
             console.print(f"... {len(result.records) - MAX_RECORDS:,} more record differences: see --json or the pack",
                           markup=False)
-    errors = sum(f.severity is Severity.ERROR for f in result.findings)
-    warnings = sum(f.severity is Severity.WARNING for f in result.findings)
-    console.print(f"Validation: {errors:,} error{'s' if errors != 1 else ''}, {warnings:,} warning"
-                  f"{'s' if warnings != 1 else ''}; {len(result.exceptions):,} records to fix", markup=False)
+    for line in counts_lines(result):
+        console.print(line, markup=False)
     for note in result.notes:
         console.print(f"note: {note}", markup=False)
-    n_disc = len(result.discrepancies)
-    skipped = len(result.not_compared)
-    if skipped:
-        console.print(Text(f"Not compared: {skipped} measure{'s' if skipped != 1 else ''} could not be compared with "
-                           f"the published file (no row for {result.provider}; see the notes)", style="bold magenta"))
-    if result.exit_code == 0 and skipped:
-        console.print(Text("Verdict: not compared with the published file; no discrepancy beyond tolerance in what "
-                           "was compared", style="bold magenta"))
-    elif result.exit_code == 0:
-        console.print(Text("Verdict: consistent (no discrepancy beyond tolerance, no error-level finding)",
-                           style="bold green"))
-    else:
-        why = []
-        if n_disc:
-            shown = ", ".join(c.id for c in result.discrepancies[:8]) + (", ..." if n_disc > 8 else "")
-            why.append(f"{n_disc} measure{'s' if n_disc != 1 else ''} beyond tolerance ({shown})")
-        if errors:
-            why.append(f"{errors:,} error-level finding{'s' if errors != 1 else ''}")
-        console.print(Text(f"Verdict: needs attention: {'; '.join(why)}", style="bold red"))
+    tally = result.counts
+    n_disc = tally.discrepancies
+    verdict = result.verdict  # the same headline as the pack's Cover
+    why = []
+    if tally.blocking_errors:
+        why.append(_plural(tally.blocking_errors, "error-level problem") + " to fix")
+    if n_disc:
+        shown = ", ".join(c.id for c in result.discrepancies[:8]) + (", ..." if n_disc > 8 else "")
+        why.append(f"{n_disc} measure{'s' if n_disc != 1 else ''} beyond tolerance ({shown})")
+    if check.state is PublishedState.NOT_COMPARED:
+        why.append("the published figures were NOT compared (see above)")
+    elif not result.comparisons:
+        why.append("nothing compared (no extract, no published figures)")
+    if verdict is VerdictText.FIT and not why:
+        why.append("no discrepancy beyond tolerance, no error-level problem")
+    style = {VerdictText.FIX: "bold red", VerdictText.FIT: "bold green"}.get(verdict, "bold yellow")
+    if verdict is VerdictText.FIT and why[0].startswith("nothing compared"):
+        style = "bold yellow"
+    console.print(Text(f"Verdict: {verdict.value}: {'; '.join(why)}", style=style))
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n:,} {word}{'s' if n != 1 else ''}"
+
+
+def counts_lines(result: ReconcileResult) -> list[str]:
+    """The counts, worded as on the pack's Cover (one :class:`Counts`, read by both)."""
+    c = result.counts
+    lines = [f"Records to fix: {c.records_to_fix:,} ({_plural(c.errors, 'error')}, {_plural(c.warnings, 'warning')})"
+             f"; {c.accepted:,} accepted"]
+    if c.extract_errors:
+        lines.append(f"Extract-level errors (no record key): {c.extract_errors:,}")
+    if c.outcome_gaps:
+        lines.append(f"Outcome pairs missing (outcome completeness, not errors): {c.outcome_gaps:,}")
+    return lines

@@ -50,6 +50,12 @@ def render_validation(report: ValidationReport, console: Console) -> None:
                 Text(", ".join(s["first_keys"][:2])),
             )
         console.print(table)
+    # Findings about the extract as a whole (no record key, e.g. no activity in the month) are
+    # spelt out, as measures and reconcile print them: a row of the table above is easy to miss.
+    for finding in report.findings:
+        if finding.key is None and finding.severity.value != "info":
+            console.print(Text(f"{finding.severity.value}: [{finding.rule_id}] {finding.message}",
+                               style=_STYLE[finding.severity.value]))
     if report.quality is not None:
         render_quality(report.quality, console)
     console.print(Text(verdict(report), style="bold red" if report.exit_code else "bold green"))

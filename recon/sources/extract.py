@@ -42,7 +42,9 @@ class SourceFile:
 
     @property
     def sha256(self) -> str:
-        return file_sha256(self.path)
+        """The hash of what was read: the member's own bytes for a zip member, so a reader can
+        check each table file, not only the archive."""
+        return file_sha256(self.path) if self.member is None else member_sha256(self.path, self.member)
 
 
 @lru_cache(maxsize=256)
@@ -52,6 +54,21 @@ def _sha256_cached(path: str, mtime_ns: int, size: int) -> str:
         while chunk := fh.read(1 << 22):
             h.update(chunk)
     return h.hexdigest()
+
+
+@lru_cache(maxsize=256)
+def _member_sha256_cached(path: str, member: str, mtime_ns: int, size: int) -> str:
+    h = hashlib.sha256()
+    with zipfile.ZipFile(path) as zf, zf.open(member) as fh:
+        while chunk := fh.read(1 << 22):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def member_sha256(path: Path, member: str) -> str:
+    """SHA-256 of one member of the zip at ``path`` (its uncompressed bytes)."""
+    st = path.stat()
+    return _member_sha256_cached(str(path.resolve()), member, st.st_mtime_ns, st.st_size)
 
 
 def file_sha256(path: Path) -> str:

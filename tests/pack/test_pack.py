@@ -90,9 +90,14 @@ def test_cover_status_counts_and_days_left(tmp_path: Path) -> None:
     assert row_with(rows, "Overall status")[1] == "Fix before submitting"
     assert row_with(rows, "Days left")[1] == "13 day(s) left"
     assert row_with(rows, "Discrepancies beyond tolerance")[1] == 2  # MHS30 and MHS112a (errors)
-    assert row_with(rows, "Records to fix")[1] == 4  # 5 exceptions, one accepted
+    # 5 exceptions: one accepted, one an outcome pair missing (counted apart, not a record to fix)
+    assert row_with(rows, "Records to fix")[1] == 3
     assert row_with(rows, "  of which errors")[1] == 2
-    assert row_with(rows, "T01")[1:8] == ("Exceptions", 1, 1, 0, 2, 0, 0)
+    assert row_with(rows, "  of which warnings")[1] == 1
+    assert row_with(rows, "Outcome pairs missing (not errors)")[1] == 1
+    assert row_with(rows, "Accepted (not to fix)")[1] == 1
+    # errors, warnings, info, outcome gaps (apart from warnings), new, recurring, accepted
+    assert row_with(rows, "T01")[1:9] == ("Exceptions", 1, 0, 0, 1, 2, 0, 0)
     assert row_with(rows, "recon version")[1] == "0.1.0"
     assert row_with(rows, "published")[1:4] == ("MHSDS Data_SepPrf_2024.csv", 999999, 40000)
     assert any(str(r[1]).startswith("SHA-256 " + "c" * 64) for r in rows if len(r) > 1)
@@ -112,15 +117,17 @@ def test_summary_row_per_measure_with_status_fill(tmp_path: Path) -> None:
     path = write_pack(make_result(), tmp_path / "p.xlsx", OPTIONS).path
     ws = load_workbook(path)["Summary"]
     assert ws.freeze_panes == "C5"
-    assert ws.auto_filter.ref == "A4:I11"
+    assert ws.auto_filter.ref == "A4:L11"
     row = {c.column_letter: c for c in ws[7]}
-    assert [row[k].value for k in "ABCDEFGH"] == [
-        "MHS30", "Attended contacts", 700, 700, 760, 60, "±5 or 2%", "Discrepancy",
+    # issue 14 point 2: each difference beside its own status; overall = the worse; tolerance in its own cell
+    assert [row[k].value for k in "ABCDEFGHIJK"] == [
+        "MHS30", "Attended contacts", 700, 700, 0, "Consistent", 760, 60, "Discrepancy",
+        "±5 or 2%, whichever is larger", "Discrepancy",
     ]
-    assert row["H"].fill.fgColor.rgb.endswith("FFC7CE")
-    assert ws["H5"].value == "Consistent" and ws["H5"].fill.fgColor.rgb.endswith("C6EFCE")
-    assert ws["E9"].value == "*"  # MHS69 published suppressed
-    assert ws["H11"].value == "Not published"
+    assert row["K"].fill.fgColor.rgb.endswith("FFC7CE") and row["F"].fill.fgColor.rgb.endswith("C6EFCE")
+    assert ws["K5"].value == "Consistent" and ws["K5"].fill.fgColor.rgb.endswith("C6EFCE")
+    assert ws["G9"].value == "*"  # MHS69 published suppressed
+    assert ws["K11"].value == "Not published"
 
 
 def test_trend_prefers_ledger_and_keeps_twelve_months(tmp_path: Path) -> None:
@@ -130,11 +137,11 @@ def test_trend_prefers_ledger_and_keeps_twelve_months(tmp_path: Path) -> None:
     mhs95 = months[:12]
     assert mhs95[0] == "2023-10" and mhs95[-1] == "2024-09"
     assert row_with(rows, "2024-08")[1] == 1200  # the ledger value, not the published 1195
-    assert row_with(rows, "2024-09")[7] == "this run"
+    assert row_with(rows, "2024-09")[8] == "this run"
     ws = load_workbook(path)["Trend"]
     charts = ws._charts
     assert [type(c).__name__ for c in charts] == ["LineChart", "LineChart"]
-    assert [len(c.series) for c in charts] == [5, 5]
+    assert [len(c.series) for c in charts] == [6, 6]
     assert any("provisional" in str(r[0]) for r in rows if r and r[0])  # MHS32 has 6 months
 
 
@@ -206,7 +213,7 @@ def test_formula_injection_is_written_as_text(tmp_path: Path) -> None:
             assert cell.quotePrefix
     summary = {row[0].value: row for row in wb["Summary"].iter_rows(min_row=5)}
     assert summary["MHS01"][1].value == PLANTED[0] and summary["MHS01"][1].data_type == "s"
-    assert summary["MHS01"][8].value == PLANTED[3] and summary["MHS01"][8].quotePrefix
+    assert summary["MHS01"][11].value == PLANTED[3] and summary["MHS01"][11].quotePrefix
     formulas = [c.coordinate for w in wb.worksheets for row in w.iter_rows() for c in row if c.data_type == "f"]
     assert formulas == []
 
@@ -245,8 +252,8 @@ def test_small_counts_suppressed_on_request(tmp_path: Path) -> None:
     assert t02[2] == 40.0  # CGAS any numerator 16: shown
     summary = {r[0]: r for r in cells(path, "Summary")}
     assert summary["MHS69"][2] == "*"  # local 3
-    assert summary["MHS30"][2] == 700 and summary["MHS30"][5] == 60
-    assert summary["MHS95"][2] == 1235 and summary["MHS95"][5] == 0  # difference 1 rounds to 0
+    assert summary["MHS30"][2] == 700 and summary["MHS30"][7] == 60
+    assert summary["MHS95"][2] == 1235 and summary["MHS95"][7] == 0  # difference 1 rounds to 0
 
 
 def test_signoff_drop_down_and_fill_in_cells(tmp_path: Path) -> None:

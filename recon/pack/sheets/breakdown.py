@@ -5,13 +5,13 @@ The columns are the family's catalogue entries (``pack = true``) that this run c
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Sequence
 
 from recon.measures.catalog import Catalog, MeasureDef
-from recon.pack.layout import ChartSpec, Grid, SeriesSpec, Sheet, Styled
+from recon.pack.layout import NHS_BLUE, ChartSpec, Grid, SeriesSpec, Sheet, Styled
 from recon.pack.model import PackOptions
 from recon.pack.sheets.common import (
-    get_col,
     header_height,
     is_pct,
     level_key,
@@ -21,6 +21,9 @@ from recon.pack.sheets.common import (
 )
 from recon.reconcile.model import ReconcileResult
 
+SHORT_LABEL = 28  # characters of a measure name in a column header
+NAME_WRAP = 110  # characters per line of the full names under the tables
+CHART_ROWS = 15  # rows under a 7 cm chart (15 x 15 pt = 7.9 cm)
 
 def ids_present(result: ReconcileResult, measures: Sequence[MeasureDef]) -> list[str]:
     """The ids of ``measures`` shown on a sheet (``pack``) that this run computed, in catalogue order."""
@@ -67,8 +70,24 @@ def column_labels(result: ReconcileResult, ids: Sequence[str], cat: Catalog) -> 
             continue
         unit = " (%)" if is_pct(result, i) and "%" not in names.get(i, "") else ""
         label = names.get(i, "")
-        out[i] = f"{i}\n{label}{unit}" if label and label != i else f"{i}{unit}"
+        # A short name in the header; the full names are listed under the tables.
+        cut = label if len(label) <= SHORT_LABEL else textwrap.shorten(label, SHORT_LABEL, placeholder="…")
+        out[i] = f"{i}\n{cut}{unit}" if label and label != i else f"{i}{unit}"
     return out
+
+
+def _name_rows(g: Grid, result: ReconcileResult, ids: Sequence[str]) -> dict[int, int]:
+    """The full national name of each measure in the tables above, wrapped to the printed width;
+    returns the rows to keep on one page (the heading with every name)."""
+    names = measure_names(result)
+    listed = [(i, names[i]) for i in ids if names.get(i) and names[i] != i]
+    if not listed:
+        return {}
+    start = g.add(Styled("Measures", "section"))
+    for i, name in listed:
+        for n, line in enumerate(textwrap.wrap(f"{i}: {name}", NAME_WRAP)):
+            g.add(Styled(line if n == 0 else f"    {line}", "note"))
+    return {start: g.next_row - start}
 
 
 def breakdown_sheet(
@@ -86,25 +105,39 @@ def breakdown_sheet(
     heights: dict[int, float] = {}
     charts: list[ChartSpec] = []
     any_section = False
+    keep: dict[int, int] = {}
+    team_span: tuple[int, int] | None = None
     for breakdown, level_title in (("Team", "Team"), ("Age band", "Age band")):
-        g.add(Styled(f"By {breakdown.lower()}", "section"))
+        section = g.add(Styled(f"By {breakdown.lower()}", "section"))
         span = measure_matrix(g, result, opts, breakdown, ids, labels, level_title)
         if span is None:
             g.add(Styled(f"No {breakdown.lower()} breakdown in this run.", "note"))
         else:
             any_section = True
             heights[span[0]] = header_height([labels[i] for i in ids])
-            if breakdown == "Team" and chart_unit is not None:
-                charts.append(ChartSpec(
-                    "bar", f"{heading} by team", f"{get_col(len(ids) + 3)}{span[0]}", 1, span[0] + 1, span[1],
-                    tuple(SeriesSpec(c + 2, span[0], span[0] + 1, span[1]) for c in range(len(ids))),
-                    y_title=chart_unit, width_cm=16, height_cm=7.5,
-                ))
+            keep[section] = min(span[1] - section + 1, 8)  # a heading never alone at a page foot
+            if breakdown == "Team":
+                team_span = span
         g.blank()
     if not any_section and not ids:
         g.add(Styled("No measures of this group in this run.", "note"))
+    keep.update(_name_rows(g, result, ids))
+    if chart_unit is not None and team_span is not None:
+        # One chart per measure, teams only: MHS95 (12 months) and MHS69, or a team and the whole
+        # provider, are of very different sizes and would flatten each other on one axis.
+        header, last = team_span
+        for c, i in enumerate(ids):
+            g.blank()
+            row = g.next_row
+            charts.append(ChartSpec(
+                "bar", f"{i} by team", f"A{row}", 1, header + 2, last,
+                (SeriesSpec(c + 2, header, header + 2, last, color=NHS_BLUE),),
+                y_title=chart_unit, width_cm=16, height_cm=7, legend=False,
+            ))
+            g.pad_to(row + CHART_ROWS)
+            keep[row] = CHART_ROWS
     widths = {1: 24} | {c + 2: 15 for c in range(len(ids))}
-    return Sheet(title, g.rows, widths=widths, heights=heights, charts=charts, freeze="B4")
+    return Sheet(title, g.rows, widths=widths, heights=heights, charts=charts, freeze="B4", keep_together=keep)
 
 
 def access_sheets(result: ReconcileResult, opts: PackOptions, cat: Catalog) -> list[Sheet]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,7 +20,7 @@ from recon.measures.model import MeasureValue
 from recon.pack.layout import Styled
 from recon.pack.model import PackOptions
 from recon.pack.privacy import clean_text, mask_text, suppress_count
-from recon.reconcile.model import ReconcileResult
+from recon.reconcile.model import ReconcileResult, VerdictText
 from recon.rounding import SUPPRESSED
 
 SEVERITY_RANK = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
@@ -37,7 +37,8 @@ class Verdict:
 NUMERIC_HEADERS = frozenset({
     "Errors", "Warnings", "Info", "New", "Recurring", "Accepted", "Size (bytes)", "Rows", "Local", "Extract",
     "Published", "Difference", "Value", "Mean", "Lower limit", "Upper limit", "Special cause", "Valid", "Other",
-    "Default", "Invalid", "Missing", "Records", "Completeness %", "Validity %", "Score",
+    "Default", "Invalid", "Missing", "Records", "Completeness %", "Validity %", "Score", "Extract − local",
+    "Published − local",
 })
 
 
@@ -118,33 +119,27 @@ def team_name(team: str | None) -> str:
 
 
 def verdict(result: ReconcileResult, split_by_team: bool = False) -> Verdict:
-    """The one line a CYP lead reads first."""
-    to_fix = [e for e in result.exceptions if e.status != "accepted"]
-    errors = sum(1 for e in to_fix if e.severity is Severity.ERROR)
-    blocking = errors > 0 if result.exceptions else any(f.severity is Severity.ERROR for f in result.findings)
-    discrepancies = len(result.discrepancies)
-    if blocking:
-        n = errors or sum(1 for f in result.findings if f.severity is Severity.ERROR)
+    """The one line a CYP lead reads first: the result's own verdict (the terminal prints it too)."""
+    counts = result.counts
+    v = result.verdict
+    if v is VerdictText.FIX:
         return Verdict(
-            "Fix before submitting", "status_bad",
-            f"{n:,} error-level record problem(s) must be corrected in the source system before the extract "
-            "is submitted: see " + ("your team's 'Fix' sheet." if split_by_team
-                                    else "the Exceptions sheet (filter by Team)."),
+            v.value, "status_bad",
+            f"{counts.blocking_errors:,} error-level problem(s) must be corrected in the source system before the "
+            "extract is submitted: see " + ("your team's 'Fix' sheet." if split_by_team
+                                            else "the Exceptions sheet (filter by Team)."),
         )
-    if discrepancies:
+    if v is VerdictText.EXPLAIN:
         return Verdict(
-            "Discrepancies to explain", "status_warn",
-            f"{discrepancies} measure(s) differ beyond tolerance: explain each one (Summary sheet) "
+            v.value, "status_warn",
+            f"{counts.discrepancies} measure(s) differ beyond tolerance: explain each one (Summary sheet) "
             "before signing off.",
         )
-    if result.not_compared:
-        return Verdict(
-            "Not compared with the published file", "status_warn",
-            f"The published file has no row for {result.provider}, so {len(result.not_compared)} measure(s) were "
-            "not compared (see the notes on the Cover): check the ODS code and the file before signing off.",
-        )
+    if v is VerdictText.CHECK:
+        return Verdict(v.value, "status_warn",
+                       "No error and no discrepancy was found, but: " + "; ".join(result.warnings) + ".")
     return Verdict(
-        "Fit to submit", "status_good",
+        v.value, "status_good",
         "No error-level record problem and no discrepancy beyond tolerance. Review any warnings, then sign off.",
     )
 
@@ -158,3 +153,15 @@ def fit_widths(lengths: Sequence[int], header: Sequence[str], caps: Sequence[int
 
 def get_col(n: int) -> str:
     return str(get_column_letter(n))
+
+
+def wrapped_height(values: Sequence[Any], widths: Mapping[int, float], wrapped: Sequence[int]) -> float | None:
+    """Row height for the wrapped cells of a row (None: one line is enough)."""
+    lines = max((-(-len(str(values[i])) // max(int(widths[i + 1]) - 1, 1)) for i in wrapped), default=1)
+    return 15.0 * lines if lines > 1 else None
+
+
+def wrap_cells(values: list[Any], wrapped: Sequence[int]) -> list[Any]:
+    """Wrapped text in the ``wrapped`` columns; every other text cell top-aligned beside it."""
+    return [Styled(v, "wrap" if i in wrapped else "top") if isinstance(v, str) and v else v
+            for i, v in enumerate(values)]

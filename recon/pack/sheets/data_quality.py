@@ -7,11 +7,31 @@ import re
 from collections import Counter
 
 from recon.findings import Severity
-from recon.pack.layout import Grid, Rule, Sheet, Styled
+from recon.pack.layout import Grid, Sheet, Styled
 from recon.pack.model import PackOptions
 from recon.pack.sheets.common import SEVERITY_RANK, hdr
 from recon.quality.outcome import DataQuality
 from recon.reconcile.model import ReconcileResult
+from recon.tables import TABLES
+
+
+def _required(table: str, column: str) -> bool:
+    t = TABLES.get(table)
+    return bool(t is not None and any(c.name == column and c.required for c in t.columns))
+
+
+def problem_text(table: str, column: str, invalid: int, missing: int, flag: object = None) -> str:
+    """Why an item is a problem, or "" when it is not. A ``problem`` flag the quality rules give
+    wins; otherwise invalid values are a problem, and blanks only where the item is required
+    (an optional item left blank, e.g. a discharge date of an open referral, is not)."""
+    if flag is not None:
+        return (flag if isinstance(flag, str) else "yes") if flag else ""
+    reasons = []
+    if invalid:
+        reasons.append(f"{invalid:,} invalid")
+    if missing and _required(table, column):
+        reasons.append(f"{missing:,} blank (required)")
+    return "; ".join(reasons)
 
 _ID = re.compile(r"\[M\d{6}\]")
 
@@ -83,16 +103,14 @@ def data_quality_sheet(result: ReconcileResult, opts: PackOptions) -> Sheet:
     g.add(Styled("National rules of the MHSDS v6.0 Technical Output Specification as recon reads them; "
                  "'recon rules CODE' explains each.", "subtitle"))
     dq = result.data_quality
-    rules: list[Rule] = []
     heights: dict[int, int] = {}
     if dq is None:
         g.add(Styled("No data quality assessment in this run.", "note"))
     else:
         heights[_sdcs(g, dq)] = 18
         g.blank()
-        vh, first, last = _vodim(g, dq)
+        vh, _first, _last = _vodim(g, dq)
         heights[vh] = 30
-        rules.append(Rule(f"J{first}:J{last}", "scale"))
     g.blank()
     g.add(Styled("recon's own validation findings by rule", "section"))
     fh = g.add(*(hdr(h) for h in ("Table", "Data item", "Records", "Severity", "Rule")))
@@ -109,5 +127,5 @@ def data_quality_sheet(result: ReconcileResult, opts: PackOptions) -> Sheet:
     return Sheet(
         "Data quality", g.rows,
         widths={1: 14, 2: 34, 3: 10, 4: 10, 5: 48, 6: 14, 7: 40, 8: 10, 9: 10, 10: 10, 11: 14},
-        heights=heights, freeze="A4", rules=rules,
+        heights=heights, freeze="A4",
     )

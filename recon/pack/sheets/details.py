@@ -8,7 +8,7 @@ from typing import Any
 
 import polars as pl
 
-from recon.pack.layout import Sheet, Styled
+from recon.pack.layout import Sheet, Styled, print_plan
 from recon.pack.model import PEOPLE_LISTS, PackOptions
 from recon.pack.privacy import IDENTIFYING_COLUMNS, NHS_NUMBER_COLUMNS
 from recon.pack.sheets.common import fit_widths, get_col, num, sheet_title, text
@@ -26,17 +26,6 @@ def _flat(frame: pl.DataFrame) -> pl.DataFrame:
         return frame
     return frame.with_columns(
         pl.col(c).cast(pl.List(pl.String)).list.join(", ") for c in lists)
-
-
-def _flat(frame: pl.DataFrame) -> pl.DataFrame:
-    """List columns (e.g. a spell's referrals) as one comma-separated text cell: a sheet cell
-    holds one value."""
-    lists = [c for c, t in frame.schema.items() if isinstance(t, pl.List)]
-    if not lists:
-        return frame
-    return frame.with_columns(
-        pl.col(c).list.eval(pl.element().cast(pl.String)).list.join(", ").alias(c) for c in lists
-    )
 
 
 def _private_frame(frame: pl.DataFrame, identifiable: bool) -> pl.DataFrame:
@@ -77,7 +66,7 @@ def details_sheets(result: ReconcileResult, opts: PackOptions, used: set[str]) -
     for name in sorted(result.local.details):
         if name in PEOPLE_LISTS and not opts.people_lists:
             continue
-        frame = _private_frame(_flat(result.local.details[name]), opts.identifiable)
+        frame = _private_frame(result.local.details[name], opts.identifiable)
         header = tuple(frame.columns)
         lengths = [
             int(frame.select(pl.col(c).cast(pl.String).str.len_chars().max()).item() or 0) if len(frame) else 0
@@ -85,12 +74,17 @@ def details_sheets(result: ReconcileResult, opts: PackOptions, used: set[str]) -
         ]
         widths = fit_widths(lengths, header, tuple(40 for _ in header)) if header else {}
         ident = opts.identifiable
+        plan = print_plan(widths, landscape=True)
+        printed = (f" Printed: the first {plan.columns} of {len(header)} columns (text stays 8 pt or larger); "
+                   "every column is on screen." if plan.columns < len(header) else "")
 
         def gen(
             frame: pl.DataFrame = frame, header: tuple[str, ...] = header, name: str = name, ident: bool = ident,
+            printed: str = printed,
         ) -> Iterator[list[Any]]:
             yield [Styled(f"Records behind the figures: {name}", "title")]
-            yield [Styled(f"{len(frame):,} row(s)." + ("" if ident else " NHS numbers masked; dates of birth left out."), "subtitle")]
+            yield [Styled(f"{len(frame):,} row(s)." + ("" if ident else " NHS numbers masked; dates of birth left out.")
+                          + printed, "subtitle")]
             yield [Styled(h, "header") for h in header]
             for row in frame.iter_rows():
                 yield [_plain(v, ident) for v in row]

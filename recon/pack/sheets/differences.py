@@ -8,7 +8,7 @@ from typing import Any
 from recon.pack.layout import Sheet, Styled
 from recon.pack.model import PackOptions
 from recon.pack.privacy import IDENTIFYING_COLUMNS, NHS_NUMBER_COLUMNS, mask_nhs_number
-from recon.pack.sheets.common import fit_widths, team_name, text
+from recon.pack.sheets.common import team_name, text, wrap_cells, wrapped_height
 from recon.reconcile.model import ReconcileResult, RecordClass
 
 CLASS_TEXT = {
@@ -21,6 +21,9 @@ CLASS_TEXT = {
 }
 
 
+# Printed at 8 pt or more on landscape A4: long text wraps in its column instead of being cut.
+DIFF_WIDTHS = {1: 13, 2: 12, 3: 9, 4: 18, 5: 16, 6: 34, 7: 34, 8: 30, 9: 14}
+_WRAPPED = (1, 3, 4, 5, 6, 7, 8)
 DIFF_HEADER = (
     "Exception ID", "Difference", "Team", "Table", "Record key", "Fields (local → extract)", "What it means",
     "Suggested action", "Measures moved",
@@ -46,9 +49,13 @@ def differences_sheet(result: ReconcileResult, opts: PackOptions) -> Sheet:
         ]
         for r in records
     ]
-    lengths = [max((len(v[i]) for v in values), default=0) for i in range(len(DIFF_HEADER))]
-    widths = fit_widths(lengths, DIFF_HEADER, (18, 20, 20, 30, 30, 50, 60, 50, 24))
+    widths = DIFF_WIDTHS
     header_row = 3
+    heights: dict[int, float] = {header_row: 18}
+    for i, v in enumerate(values):
+        h = wrapped_height(v, widths, _WRAPPED)
+        if h is not None:
+            heights[header_row + 1 + i] = h
 
     def gen() -> Iterator[list[Any]]:
         yield [Styled("Record-level differences between the local records and the pre-deadline extract", "title")]
@@ -56,10 +63,11 @@ def differences_sheet(result: ReconcileResult, opts: PackOptions) -> Sheet:
         yield [Styled(h, "header") for h in DIFF_HEADER]
         if not values:
             yield [Styled("No record-level differences (or no extract compared).", "note")]
-        yield from values
+        for v in values:
+            yield wrap_cells(v, _WRAPPED)
 
     last = header_row + max(len(values), 1)
     return Sheet(
-        "Differences", gen(), widths=widths, freeze=f"B{header_row + 1}",
+        "Differences", gen(), widths=widths, heights=heights, freeze=f"B{header_row + 1}",
         autofilter=f"A{header_row}:I{last}", print_title_rows=f"{header_row}:{header_row}",
     )

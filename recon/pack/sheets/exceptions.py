@@ -5,11 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from recon.findings import Severity
 from recon.pack.layout import AMBER, RED, Rule, Sheet, Styled
 from recon.pack.model import PackOptions
-from recon.pack.sheets.common import SEVERITY_RANK, fit_widths, sheet_title, team_name, text
-from recon.reconcile.model import ExceptionRecord, ReconcileResult
+from recon.pack.sheets.common import SEVERITY_RANK, sheet_title, team_name, text, wrap_cells, wrapped_height
+from recon.reconcile.model import ExceptionRecord, ReconcileResult, tally
 
 EXCEPTION_HEADER = (
     "Exception ID", "Status", "Severity", "Team", "Table", "Record key", "Problem", "Suggested action", "Found by",
@@ -33,6 +32,11 @@ def team_sheet_names(exceptions: Sequence[ExceptionRecord]) -> dict[str, str]:
     return {team: sheet_title("Fix ", team, used) for team in sorted({team_name(e.team) for e in exceptions})}
 
 
+# Printed at 8 pt or more on landscape A4: long text wraps in its column instead of being cut.
+EXCEPTION_WIDTHS = {1: 13, 2: 9, 3: 9, 4: 10, 5: 18, 6: 16, 7: 44, 8: 34, 9: 10}
+_WRAPPED = (4, 5, 6, 7)  # table, key, problem, action (0-based)
+
+
 def _exception_values(e: ExceptionRecord, identifiable: bool) -> list[Any]:
     return [
         e.exception_id, e.status, e.severity.value, text(team_name(e.team), identifiable), e.table,
@@ -46,34 +50,40 @@ def exceptions_sheet(
 ) -> Sheet:
     rows = sorted_exceptions(exceptions)
     values = [_exception_values(e, opts.identifiable) for e in rows]
-    lengths = [max((len(v[i]) for v in values), default=0) for i in range(len(EXCEPTION_HEADER))]
-    widths = fit_widths(lengths, EXCEPTION_HEADER, (18, 11, 10, 20, 34, 30, 70, 60, 12))
-    errors = sum(1 for e in rows if e.severity is Severity.ERROR and e.status != "accepted")
-    to_fix = sum(1 for e in rows if e.status != "accepted")
-    n = len(values)
+    widths = EXCEPTION_WIDTHS
     header_row = 3
+    heights: dict[int, float] = {header_row: 18}
+    for i, v in enumerate(values):
+        h = wrapped_height(v, widths, _WRAPPED)
+        if h is not None:
+            heights[header_row + 1 + i] = h
+    t = tally(rows)
+    n = len(values)
 
     def gen() -> Iterator[list[Any]]:
         yield [Styled(heading, "title")]
+        gaps = f"; {t.outcome_gaps:,} outcome pair(s) missing (not errors)" if t.outcome_gaps else ""
         yield [Styled(
-            f"{to_fix:,} record(s) to fix ({errors:,} errors); {n - to_fix:,} accepted. Every record is listed, "
-            "not a sample: use the filter arrows to choose your team.", "subtitle",
+            f"{t.records_to_fix:,} record(s) to fix ({t.errors:,} errors){gaps}; {t.accepted:,} accepted. Every "
+            "record is listed, not a sample: use the filter arrows to choose your team.", "subtitle",
         )]
         yield [Styled(h, "header") for h in EXCEPTION_HEADER]
         if not values:
             yield [Styled("No records to fix.", "note")]
-        yield from values
+        for v in values:
+            yield wrap_cells(v, _WRAPPED)
 
     last = header_row + max(n, 1)
     return Sheet(
-        title, gen(), widths=widths, freeze=f"B{header_row + 1}", autofilter=f"A{header_row}:I{last}",
+        title, gen(), widths=widths, heights=heights, freeze=f"B{header_row + 1}",
+        autofilter=f"A{header_row}:I{last}",
         print_title_rows=f"{header_row}:{header_row}",
         rules=[
             Rule(f"C{header_row + 1}:C{last}", "equals", "error", RED, True),
             Rule(f"C{header_row + 1}:C{last}", "equals", "warning", AMBER),
             Rule(f"B{header_row + 1}:B{last}", "equals", "new", "", True),
         ],
-        tab_color="DA291C" if errors else None,
+        tab_color="DA291C" if t.errors else None,
     )
 
 

@@ -26,8 +26,8 @@ def signoff_sheet(fingerprint: str, result: ReconcileResult) -> Sheet:
     g.blank()
     v = verdict(result)
     g.add(Styled("Pack status", "label"), Styled(v.text, v.style.replace("status_", "")))
-    to_fix = sum(1 for e in result.exceptions if e.status != "accepted")
-    g.add(Styled("Discrepancies / records to fix", "label"), f"{len(result.discrepancies)} / {to_fix:,}")
+    counts = result.counts
+    g.add(Styled("Discrepancies / records to fix", "label"), f"{counts.discrepancies} / {counts.records_to_fix:,}")
     g.blank()
     decision = g.add(Styled("Decision", "label"), Styled(None, "input"))
     name = g.add(Styled("Name", "label"), Styled(None, "input"))
