@@ -18,6 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from recon import __version__
+from recon.cache import RunCache, cached, open_cache, run_key
+from recon.cache import input_files as cached_input_files
 from recon.config import INPUT_ROLES, ProviderSettings, ReconConfig, load_config
 from recon.errors import LedgerError, MissingInputError, ReconError, UsageError
 from recon.findings import Severity
@@ -221,15 +223,25 @@ def _record_failure(run: ResolvedRun, run_id: str, started: dt.datetime, exc: Re
         LOG.warning("could not record the failed run in the ledger: %s", err)
 
 
-def _inputs(run: ResolvedRun) -> tuple[InputFile, ...]:
+def _inputs(run: ResolvedRun, cache: RunCache | None = None) -> tuple[InputFile, ...]:
+    def files(role: str, path: Path) -> tuple[InputFile, ...]:
+        return input_files(role, path) if cache is None else cached_input_files(cache, role, path)
+
     out: list[InputFile] = []
     for role in INPUT_ROLES:
         path = run.input(role)
         if path is not None:
-            out.extend(input_files(role, path))
+            out.extend(files(role, path))
     if run.config_path is not None:
-        out.extend(input_files("config", run.config_path))
+        out.extend(files("config", run.config_path))
     return tuple(out)
+
+
+def _cache_key(run: ResolvedRun, inputs: tuple[InputFile, ...]) -> str:
+    """Everything a run's result depends on (recon.cache): parameters, inputs, rules, code."""
+    parts = (run.command, str(run.month), run.settings, run.mapping, run.status,
+             *(str(p.resolve()) if p is not None else None for p in (run.epr, run.extract, run.published)))
+    return run_key(parts, ((f.role, f.path, f.size, f.sha256) for f in inputs), rules_version())
 
 
 def _values(result: Any, source: str) -> list[ValueRow]:
@@ -247,6 +259,7 @@ def reconcile_job(opts: RunOptions, *, steps: Steps | None = None) -> JobOutcome
 
 def _reconcile(run: ResolvedRun, ledger: Ledger | None, run_id: str, steps: Steps) -> JobOutcome:
     from recon.reconcile import run_reconcile
+    from recon.reconcile.model import ReconcileResult
 
     with RunLock(lock_path(_lock_anchor(run), run.settings.ods, run.month),
                  f"{run.settings.ods or 'any provider'} {run.month}"):
@@ -254,8 +267,12 @@ def _reconcile(run: ResolvedRun, ledger: Ledger | None, run_id: str, steps: Step
         t0 = time.monotonic()
         steps.step("reconcile")
         assert run.epr is not None
-        result = run_reconcile(run.month, run.epr, progress=steps.callback, extract=run.extract,
-                       published=run.published, mapping=run.mapping, status=run.status, settings=run.settings)
+        cache = open_cache(run.ledger)
+        inputs = _inputs(run, cache)
+        result = cached(cache, _cache_key(run, inputs), ReconcileResult, lambda: run_reconcile(
+            run.month, run.epr, progress=steps.callback, extract=run.extract,  # type: ignore[arg-type]
+            published=run.published, mapping=run.mapping, status=run.status, settings=run.settings))
+        result = dataclasses.replace(result, started=started, finished=now_utc())
         provider = result.provider
         if ledger is not None and result.exceptions:
             statuses = ledger.exception_statuses(provider, run.month, [e.exception_id for e in result.exceptions])
@@ -290,7 +307,7 @@ def _reconcile(run: ResolvedRun, ledger: Ledger | None, run_id: str, steps: Step
             record = RunRecord(
                 run_id=run_id, command="reconcile", provider=provider, month=run.month, started=started,
                 finished=now_utc(), exit_code=exit_code, recon_version=__version__,
-                rules_version=rules_version(), inputs=_inputs(run),
+                rules_version=rules_version(), inputs=inputs,
                 values=tuple(_values(result.local, "local")
                              + (_values(result.extract, "extract") if result.extract is not None else [])
                              + [ValueRow(c.id, "published", c.published) for c in result.comparisons
@@ -398,13 +415,18 @@ def measures_job(opts: RunOptions, *, steps: Steps | None = None) -> JobOutcome:
 
 def _measures(run: ResolvedRun, ledger: Ledger | None, run_id: str, steps: Steps) -> JobOutcome:
     from recon.measures import run_measures
+    from recon.measures.model import MeasuresResult
 
     started = now_utc()
     steps.step("measures")
-    assert run.epr is not None
-    result = run_measures(run.epr, run.month, mapping=run.mapping, settings=run.settings)
+    epr = run.epr
+    assert epr is not None
+    cache = open_cache(run.ledger)
+    inputs = _inputs(run, cache)
+    result = cached(cache, _cache_key(run, inputs), MeasuresResult,
+                    lambda: run_measures(epr, run.month, mapping=run.mapping, settings=run.settings))
     record = RunRecord(run_id, "measures", result.provider, run.month, started, now_utc(), 0, __version__,
-                       rules_version(), inputs=_inputs(run), values=tuple(_values(result, "local")))
+                       rules_version(), inputs=inputs, values=tuple(_values(result, "local")))
     _commit(ledger, record, [])
     _log_outcome(run, run_id, 0, "")
     return JobOutcome(run_id, run, result, 0, ledger=run.ledger)
@@ -417,16 +439,20 @@ def validate_job(opts: RunOptions, *, steps: Steps | None = None) -> JobOutcome:
 
 
 def _validate(run: ResolvedRun, ledger: Ledger | None, run_id: str, steps: Steps) -> JobOutcome:
-    from recon.validation import validate_extract
+    from recon.validation import ValidationReport, validate_extract
 
     started = now_utc()
     steps.step("validate")
-    assert run.epr is not None
-    report = validate_extract(run.epr, run.month, mapping=run.mapping, settings=run.settings)
+    epr = run.epr
+    assert epr is not None
+    cache = open_cache(run.ledger)
+    inputs = _inputs(run, cache)
+    report = cached(cache, _cache_key(run, inputs), ValidationReport,
+                    lambda: validate_extract(epr, run.month, mapping=run.mapping, settings=run.settings))
     exit_code = int(report.exit_code)
     record = RunRecord(run_id, "validate", getattr(report, "provider", None) or run.settings.ods, run.month,
                        started, now_utc(), exit_code, __version__, rules_version(),
-                       inputs=_inputs(run))
+                       inputs=inputs)
     _commit(ledger, record, [])
     _log_outcome(run, run_id, exit_code, "error-level findings")
     return JobOutcome(run_id, run, report, exit_code, ledger=run.ledger)
