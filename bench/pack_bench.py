@@ -14,7 +14,9 @@ from pathlib import Path
 from recon.findings import Severity
 from recon.measures.model import MeasuresResult, MeasureValue
 from recon.months import Month
-from recon.pack import PackOptions, verify_pack, write_pack
+from recon.pack.fingerprint import verify_pack
+from recon.pack.model import PackOptions
+from recon.pack.save import write_pack
 from recon.reconcile.model import Comparison, ComparisonStatus, ExceptionRecord, ReconcileResult
 
 TARGET_SECONDS = 20.0

@@ -280,7 +280,7 @@ def reconcile(
     )
     with _steps(quiet, as_json) as steps:
         outcome = reconcile_job(opts, steps=steps)
-    from recon.reconcile import reconcile_json
+    from recon.reconcile.run import reconcile_json
 
     def show(console: Console) -> None:
         render_reconcile(outcome.result, console)
@@ -304,7 +304,7 @@ def history(
 ) -> None:
     """Trends from the run ledger: the latest run of each month (or every run with --runs)."""
     from recon.ledger import Ledger, load_history, recent_runs
-    from recon.measures import catalog
+    from recon.measures.catalog import catalog
     from recon.render.history import render_history, render_runs
 
     known = catalog().ids
@@ -405,11 +405,12 @@ def signoff_verify(
 def rules(
     rule_id: Annotated[str | None, typer.Argument(help="One rule id to describe.")] = None,
     as_json: JsonOpt = False,
+    config: ConfigOpt = None,
 ) -> None:
     """List every rule recon applies, with its id, severity and documentation."""
     from recon.rules_catalog import load_catalog, render_catalog
 
-    catalog = load_catalog()
+    catalog = load_catalog(config)
     if rule_id is not None:
         catalog = tuple(r for r in catalog if r.id.lower() == rule_id.lower())
         if not catalog:

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 import tomllib
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 
 import polars as pl
 
 from recon.errors import RulesError
+from recon.rules_files import SHIPPED, RulesSource, rules_file
 
-RULES_DIR = Path(str(resources.files("recon") / "rules"))
+# The shipped rules folder (package data); readers go through recon.rules_files.rules_file, which
+# also sees a trust's rules_dir. Kept for the ledger's rules version.
+RULES_DIR = Path(str(SHIPPED))
 
 
 @dataclass(frozen=True)
@@ -44,9 +47,13 @@ class Codes:
     chiesq_tool_prefix: str
 
 
-@lru_cache(maxsize=4)
 def load_codes(path: Path | None = None) -> Codes:
-    path = path or RULES_DIR / "codes.toml"
+    """rules/codes.toml (or ``path``) parsed once into :class:`Codes`."""
+    return _load_codes(path or rules_file("codes.toml"))
+
+
+@lru_cache(maxsize=4)
+def _load_codes(path: Path | RulesSource) -> Codes:
     try:
         d = tomllib.loads(path.read_text(encoding="utf-8"))
         return Codes(
@@ -79,19 +86,25 @@ _TOOL_SCHEMA = {
 }
 
 
-@lru_cache(maxsize=2)
+_NORMS_SCHEMA = {
+    "gender": pl.String, "age": pl.Int64, "subscale_item": pl.String, "mean": pl.Float64, "sd": pl.Float64,
+}
+
+
 def assessment_tools() -> pl.DataFrame:
     """rules/reference/assessment_tools.csv with an explicit schema (SNOMED codes stay text)."""
-    try:
-        return pl.read_csv(RULES_DIR / "reference" / "assessment_tools.csv", schema=_TOOL_SCHEMA)
-    except Exception as exc:
-        raise RulesError(f"rules/reference/assessment_tools.csv cannot be read: {exc}") from None
+    return _reference_csv(rules_file("reference/assessment_tools.csv"), "assessment_tools")
 
 
-@lru_cache(maxsize=2)
 def rcads_norms() -> pl.DataFrame:
-    schema = {"gender": pl.String, "age": pl.Int64, "subscale_item": pl.String, "mean": pl.Float64, "sd": pl.Float64}
+    """rules/reference/rcads_norms.csv: RCADS means and standard deviations by gender and age."""
+    return _reference_csv(rules_file("reference/rcads_norms.csv"), "rcads_norms")
+
+
+@lru_cache(maxsize=4)
+def _reference_csv(path: Path | RulesSource, name: str) -> pl.DataFrame:
+    schema = _TOOL_SCHEMA if name == "assessment_tools" else _NORMS_SCHEMA
     try:
-        return pl.read_csv(RULES_DIR / "reference" / "rcads_norms.csv", schema=schema)
+        return pl.read_csv(io.BytesIO(path.read_bytes()), schema=schema)
     except Exception as exc:
-        raise RulesError(f"rules/reference/rcads_norms.csv cannot be read: {exc}") from None
+        raise RulesError(f"rules/reference/{name}.csv cannot be read: {exc}") from None

@@ -34,7 +34,8 @@ class ProviderSettings:
 
 # Inputs a run may expect, and the output/state paths a configuration may template.
 INPUT_ROLES = ("epr", "mapping", "extract", "published")
-PATH_KEYS = (*INPUT_ROLES, "pack", "ledger", "log_file")
+# rules_dir: a folder whose files replace the shipped rules of the same name (recon/rules_files.py)
+PATH_KEYS = (*INPUT_ROLES, "pack", "ledger", "log_file", "rules_dir")
 
 
 def month_fields(month: Month) -> dict[str, str]:
@@ -120,6 +121,13 @@ class ReconConfig:
         if not p.is_absolute() and self.source is not None:
             p = self.source.parent / p
         return p
+
+    def rules_dir(self, month: Month) -> Path | None:
+        """The trust's own rules folder (``paths.rules_dir``), checked to be a folder."""
+        folder = self.path("rules_dir", month)
+        if folder is not None and not folder.is_dir():
+            raise ConfigError(f"paths.rules_dir {folder} is not a folder")
+        return folder
 
     def mapping(self, month: Month) -> str | None:
         """A mapping is a name under rules/mappings/ or a path; only paths are resolved."""

@@ -38,6 +38,7 @@ from recon.ledger import (
     trend_frame,
 )
 from recon.months import Month
+from recon.rules_files import using_rules_dir
 from recon.runctl import LOG, RunLock, Steps, configure_logging, lock_path, stage_file
 from recon.signoff import sha256_file
 
@@ -94,6 +95,7 @@ class ResolvedRun:
     config_path: Path | None
     max_age_days: Mapping[str, float] = field(default_factory=dict)
     people_lists: bool = False
+    rules_dir: Path | None = None  # the configuration's paths.rules_dir
 
     def input(self, role: str) -> Path | None:
         if role == "mapping":
@@ -160,6 +162,7 @@ def resolve(opts: RunOptions, command: str) -> ResolvedRun:
         config_path=cfg.source,
         max_age_days=dict(cfg.max_age_days),
         people_lists=opts.people_lists,
+        rules_dir=cfg.rules_dir(month),
     )
 
 
@@ -197,7 +200,8 @@ def _recorded(run: ResolvedRun, opts: RunOptions, body: Callable[[Ledger | None,
     try:
         check_inputs(run)
         ledger = Ledger.open(run.ledger) if run.ledger is not None else None
-        return body(ledger, run_id)
+        with using_rules_dir(run.rules_dir):
+            return body(ledger, run_id)
     except ReconError as exc:
         if not isinstance(exc, LedgerError):
             _record_failure(run, run_id, started, exc, ledger)
@@ -258,8 +262,8 @@ def reconcile_job(opts: RunOptions, *, steps: Steps | None = None) -> JobOutcome
 
 
 def _reconcile(run: ResolvedRun, ledger: Ledger | None, run_id: str, steps: Steps) -> JobOutcome:
-    from recon.reconcile import run_reconcile
     from recon.reconcile.model import ReconcileResult
+    from recon.reconcile.run import run_reconcile
 
     with RunLock(lock_path(_lock_anchor(run), run.settings.ods, run.month),
                  f"{run.settings.ods or 'any provider'} {run.month}"):
@@ -297,7 +301,7 @@ def _reconcile(run: ResolvedRun, ledger: Ledger | None, run_id: str, steps: Step
                 pack_info, pack_sha = _write_pack(result, pack_stage.tmp, run, time.monotonic() - t0)
                 pack_stage.ready()
             if run.json_file is not None:
-                from recon.reconcile import reconcile_json
+                from recon.reconcile.run import reconcile_json
 
                 json_stage = stage_file(run.json_file)
                 staged.append(json_stage)
@@ -380,7 +384,8 @@ def _keep_signed_pack(run: ResolvedRun, ledger: Ledger | None) -> ResolvedRun:
 
 
 def _write_pack(result: Any, tmp: Path, run: ResolvedRun, seconds: float) -> tuple[Any, str]:
-    from recon.pack import PackOptions, write_pack
+    from recon.pack.model import PackOptions
+    from recon.pack.save import write_pack
 
     options = PackOptions(
         identifiable=run.identifiable,
@@ -414,7 +419,7 @@ def measures_job(opts: RunOptions, *, steps: Steps | None = None) -> JobOutcome:
 
 
 def _measures(run: ResolvedRun, ledger: Ledger | None, run_id: str, steps: Steps) -> JobOutcome:
-    from recon.measures import run_measures
+    from recon.measures.engine import run_measures
     from recon.measures.model import MeasuresResult
 
     started = now_utc()

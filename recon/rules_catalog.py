@@ -1,15 +1,16 @@
-"""``recon rules``: one catalogue of every rule recon applies, gathered from the files in ``rules/``.
+"""``recon rules``: one catalogue of every rule recon applies, from the typed readers of ``rules/``.
 
-Sources: rules/validation.toml (validation, reader and mapping rules), rules/measures.toml
-(``[[measure]]``: id, name, family, kind, description) and rules/tolerances.toml (any table
-carrying an ``id`` and a ``doc``). The last two are optional and read defensively: a missing
-file adds nothing; a file that is not valid TOML is a RulesError (exit 2).
+Sources, each read by its own typed reader: rules/validation.toml (validation, reader, mapping,
+published-file and reconciliation rules: :func:`recon.schemas.load_rules`), rules/measures.toml
+(the measures: :func:`recon.measures.catalog.catalog`) and rules/tolerances.toml
+(:func:`recon.reconcile.tolerances.load_tolerances`). A configuration's ``rules_dir`` overrides
+them file by file (:mod:`recon.rules_files`). A test checks that every rule id the code can raise
+is documented here.
 """
 
 from __future__ import annotations
 
-import tomllib
-from collections.abc import Iterator
+import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,14 +19,20 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from recon.codes import RULES_DIR
-from recon.errors import RulesError
+from recon.config import load_config
+from recon.measures.catalog import catalog
+from recon.months import Month
+from recon.reconcile.tolerances import Tolerance, load_tolerances
+from recon.rules_files import using_rules_dir
 from recon.schemas import load_rules
+
+# The kinds of entry, in listing order.
+KINDS = ("validation", "reader", "mapping", "published", "reconcile", "measure", "tolerance")
 
 
 @dataclass(frozen=True)
 class RuleDoc:
-    """One catalogue entry. ``kind``: validation | reader | mapping | measure | tolerance."""
+    """One catalogue entry. ``kind``: one of :data:`KINDS`."""
 
     id: str
     kind: str
@@ -42,88 +49,41 @@ class RuleDoc:
         }
 
 
-def load_catalog(rules_dir: Path | None = None) -> tuple[RuleDoc, ...]:
-    """Every rule, in file order: validation.toml, then measures, then tolerances."""
-    rules_dir = rules_dir or RULES_DIR
+def _tolerance_title(t: Tolerance) -> str:
+    subject = ", ".join(t.measures) if t.measures else f"default {t.kind}"
+    return f"Tolerance for {subject}: {t.text}"
+
+
+def load_catalog(config: Path | None = None) -> tuple[RuleDoc, ...]:
+    """Every rule, in file order: validation.toml, then the measures, then the tolerances; with
+    the ``rules_dir`` of the configuration file ``config`` when it names one."""
+    folder = load_config(config).rules_dir(Month.of(dt.date.today())) if config is not None else None
+    with using_rules_dir(folder):
+        return _documented()
+
+
+def _documented() -> tuple[RuleDoc, ...]:
     out = [
         RuleDoc(r.id, r.stage, r.severity.value, r.title,
                 r.doc + (" Stops the run (exit 2)." if r.stops else ""),
                 ", ".join(r.tables) or None, r.column)
-        for r in load_rules(rules_dir / "validation.toml").rules
+        for r in load_rules().rules
     ]
-    out += _measures(rules_dir / "measures.toml")
-    out += _tolerances(rules_dir / "tolerances.toml")
-    seen: set[str] = set()
-    unique = []
-    for r in out:
-        if r.id not in seen:
-            seen.add(r.id)
-            unique.append(r)
-    return tuple(unique)
+    out += [
+        RuleDoc(m.id, "measure", None, m.name, f"{m.description} ({m.family}, {m.kind.value})")
+        for m in catalog().measures
+    ]
+    out += [
+        RuleDoc(t.id, "tolerance", t.severity.value, _tolerance_title(t), " ".join(t.doc.split()))
+        for t in load_tolerances().all
+    ]
+    return tuple(out)
 
 
-def _read(path: Path) -> dict[str, Any] | None:
-    if not path.is_file():
-        return None
-    try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise RulesError(f"rules/{path.name} cannot be read: {exc}") from None
-
-
-def _measures(path: Path) -> list[RuleDoc]:
-    doc = _read(path)
-    if doc is None:
-        return []
-    out = []
-    for m in doc.get("measure", []):
-        if not isinstance(m, dict) or "id" not in m:
-            continue
-        family, kind = m.get("family"), m.get("kind")
-        what = ", ".join(str(x) for x in (family, kind) if x)
-        text = str(m.get("description", "")).strip()
-        out.append(RuleDoc(str(m["id"]), "measure", None, str(m.get("name", m["id"])),
-                           f"{text} ({what})" if what else text))
-    return out
-
-
-def _walk(node: Any, path: tuple[str, ...]) -> Iterator[tuple[tuple[str, ...], dict[str, Any]]]:
-    if isinstance(node, dict):
-        if isinstance(node.get("id"), str) and isinstance(node.get("doc"), str):
-            yield path, node
-        for k, v in node.items():
-            yield from _walk(v, (*path, str(k)))
-    elif isinstance(node, list):
-        for item in node:
-            yield from _walk(item, path)
-
-
-def _tolerances(path: Path) -> list[RuleDoc]:
-    doc = _read(path)
-    if doc is None:
-        return []
-    out = []
-    for where, entry in _walk(doc, ()):
-        measures = entry.get("measures")
-        subject = (", ".join(str(m) for m in measures) if isinstance(measures, list) and measures
-                   else " ".join(p for p in where if p not in ("tolerance", "measure")))
-        limits = []
-        if "absolute" in entry:
-            limits.append(f"±{entry['absolute']}")
-        if entry.get("relative"):
-            limits.append(f"{entry['relative']}%")
-        title = (f"Tolerance for {subject}" if subject else "Tolerance") + (
-            f": {' or '.join(limits)}" if limits else "")
-        severity = entry.get("severity")
-        out.append(RuleDoc(entry["id"], "tolerance", str(severity) if severity else None, title,
-                           " ".join(entry["doc"].split())))
-    return out
-
-
-def render_catalog(catalog: tuple[RuleDoc, ...], console: Console) -> None:
+def render_catalog(rules: tuple[RuleDoc, ...], console: Console) -> None:
     """A table of every rule; a single rule is shown in full."""
-    if len(catalog) == 1:
-        r = catalog[0]
+    if len(rules) == 1:
+        r = rules[0]
         console.print(Text(f"{r.id}  {r.title}", style="bold"))
         facts = [f"kind: {r.kind}"]
         if r.severity:
@@ -135,12 +95,12 @@ def render_catalog(catalog: tuple[RuleDoc, ...], console: Console) -> None:
         console.print(Text("; ".join(facts)))
         console.print(Text(r.doc))
         return
-    table = Table(title=f"{len(catalog)} rules", title_justify="left")
+    table = Table(title=f"{len(rules)} rules", title_justify="left")
     table.add_column("ID", no_wrap=True)
     table.add_column("Kind", no_wrap=True)
     table.add_column("Severity", no_wrap=True)
     table.add_column("Title")
-    for r in catalog:
+    for r in rules:
         table.add_row(Text(r.id), Text(r.kind), Text(r.severity or "-"), Text(r.title))
     console.print(table)
     console.print(Text("'recon rules ID' shows one rule in full."))

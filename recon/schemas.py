@@ -10,7 +10,6 @@ the rule. Cross-table checks live in :mod:`recon.validation`.
 from __future__ import annotations
 
 import datetime as dt
-import tomllib
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -19,17 +18,18 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
-from recon.codes import RULES_DIR, Codes, assessment_tools, load_codes
+from recon.codes import Codes, assessment_tools, load_codes
 from recon.errors import RulesError
 from recon.findings import Severity
 from recon.months import Month
 from recon.nhs_number import valid_expr
+from recon.rules_files import RulesSource, read_toml, rules_file
 from recon.tables import Kind, Table
 
 if TYPE_CHECKING:
     import pandera.polars as pa
 
-STAGES = ("validation", "reader", "mapping")
+STAGES = ("validation", "reader", "mapping", "published", "reconcile")
 NUMERIC_SCORE = r"^-?\d+(\.\d+)?$"
 NHS_NUMBER_FORMAT = r"^\d{10}$"
 
@@ -39,7 +39,7 @@ class Rule:
     """One rule: stable id, severity, where it applies and what it means."""
 
     id: str
-    stage: str  # validation | reader | mapping
+    stage: str  # validation | reader | mapping | published | reconcile
     severity: Severity
     tables: tuple[str, ...]  # () = any table
     column: str | None  # None = any item / the whole file
@@ -87,14 +87,14 @@ def _str_tuple(value: Any, where: str) -> tuple[str, ...]:
     return tuple(value)
 
 
-@lru_cache(maxsize=4)
 def load_rules(path: Path | None = None) -> ValidationRules:
-    """Parse rules/validation.toml once; any structural problem is a RulesError (exit 2)."""
-    path = path or RULES_DIR / "validation.toml"
-    try:
-        doc = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise RulesError(f"rules/validation.toml cannot be read: {exc}") from None
+    """Parse rules/validation.toml (or ``path``) once; any structural problem is a RulesError (exit 2)."""
+    return _load_rules(path or rules_file("validation.toml"))
+
+
+@lru_cache(maxsize=4)
+def _load_rules(path: Path | RulesSource) -> ValidationRules:
+    doc = read_toml(path, "rules/validation.toml")
     rules: list[Rule] = []
     for i, r in enumerate(doc.get("rule", [])):
         where = f"rule {r.get('id', f'#{i + 1}')}"

@@ -169,7 +169,7 @@ _UNREADABLE = (zipfile.BadZipFile, KeyError, OSError, ValueError)
 
 
 def _filled(pack: Path) -> Any:
-    from recon.pack import read_signoff
+    from recon.pack.sheets.signoff import read_signoff
 
     try:
         return read_signoff(pack)
@@ -180,7 +180,7 @@ def _filled(pack: Path) -> Any:
 
 def _run_by_content(ledger: Ledger, pack: Path) -> RunRow | None:
     """The run whose pack shows exactly what this file shows (only its Sign-off sheet filled in)."""
-    from recon.pack import fingerprint_workbook, stated_fingerprint
+    from recon.pack.fingerprint import fingerprint_workbook, stated_fingerprint
 
     try:
         stated = stated_fingerprint(pack)

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 import recon.cache
-import recon.measures
+import recon.measures.engine
 from recon.cache import RunCache, cache_folder, cached, run_key
 from recon.jobs import RunOptions, measures_job, validate_job
 
@@ -139,14 +139,14 @@ def test_jobs_reuse_a_result_until_an_input_changes(tmp_path: Path, monkeypatch:
         os.utime(p, (old, old))
     first = measures_job(RunOptions(month="2024-09", epr=epr))
     report = validate_job(RunOptions(month="2024-09", epr=epr))
-    real = recon.measures.run_measures
+    real = recon.measures.engine.run_measures
     calls: list[int] = []
 
     def spy(*a: object, **k: object) -> object:
         calls.append(1)
         return real(*a, **k)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(recon.measures, "run_measures", spy)
+    monkeypatch.setattr(recon.measures.engine, "run_measures", spy)
     again = measures_job(RunOptions(month="2024-09", epr=epr))
     assert calls == [] and again.result.values == first.result.values
     assert validate_job(RunOptions(month="2024-09", epr=epr)).result.findings == report.result.findings

@@ -69,9 +69,9 @@ def test_corrupt_ledger_is_found_before_any_work(tmp_path: Path, ledger_path: Pa
                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     ledger_path.write_bytes(b"garbage" * 100)
     called: list[int] = []
-    import recon.reconcile
+    import recon.reconcile.run
 
-    monkeypatch.setattr(recon.reconcile, "run_reconcile", lambda *a, **k: called.append(1))
+    monkeypatch.setattr(recon.reconcile.run, "run_reconcile", lambda *a, **k: called.append(1))
     res = cli("reconcile", "--month", "2024-09", "--epr", standins.write_epr(tmp_path / "epr"),
               "--pack", tmp_path / "p.xlsx")
     assert res.exit_code == 2 and "not a SQLite database" in res.stderr

@@ -1,9 +1,8 @@
-"""``recon rules``: the catalogue gathers validation, reader, mapping, measure and tolerance rules."""
+"""``recon rules``: the catalogue gathers every rule from the typed readers; a rules_dir overrides files."""
 
 from __future__ import annotations
 
 import json
-import shutil
 
 from typer.testing import CliRunner
 
@@ -28,51 +27,55 @@ def test_catalog_holds_every_validation_and_reader_rule():
     assert src10.kind == "reader" and src10.doc.endswith("Stops the run (exit 2).")
 
 
-def test_measures_and_tolerances_are_read_defensively(tmp_path):
+def test_measures_and_tolerances_come_from_their_typed_readers():
+    by_id = {r.id: r for r in load_catalog()}
+    assert by_id["MHS95"].kind == "measure" and by_id["MHS95"].doc.endswith("(access, count)")
+    assert by_id["MHS95"].title.startswith("Number of CYP aged under 18")
+    assert by_id["TOL001"] == RuleDoc("TOL001", "tolerance", "error", "Tolerance for default count: ±2 or 1%",
+                                      by_id["TOL001"].doc)
+    assert by_id["TOL101"].title == "Tolerance for MHS95: ±5 or 1%"
+    kinds = [r.kind for r in load_catalog()]
+    assert kinds.index("measure") > kinds.index("reconcile") and kinds[-1] == "tolerance"
+    assert by_id["REC001"].kind == "reconcile" and by_id["PUB002"].kind == "published"
+
+
+def test_rules_dir_files_replace_the_shipped_ones(tmp_path):
     rules = tmp_path / "rules"
     rules.mkdir()
-    shutil.copy(RULES_DIR / "validation.toml", rules / "validation.toml")
-    assert {r.kind for r in load_catalog(rules)} == {"validation", "reader", "mapping"}  # no optional files
+    text = (RULES_DIR / "tolerances.toml").read_text(encoding="utf-8")
+    (rules / "tolerances.toml").write_text(text.replace('id = "TOL101"\nmeasures = ["MHS95"]\nabsolute = 5',
+                                                        'id = "TOL101"\nmeasures = ["MHS95"]\nabsolute = 9'),
+                                           encoding="utf-8")
+    cfg = tmp_path / "recon.toml"
+    cfg.write_text('[paths]\nrules_dir = "rules"\n', encoding="utf-8")
+    with_dir = {r.id: r for r in load_catalog(cfg)}
+    assert with_dir["TOL101"].title == "Tolerance for MHS95: ±9 or 1%"
+    assert with_dir["VAL006"] == {r.id: r for r in load_catalog()}["VAL006"]  # not overridden: shipped
+    assert {r.id: r for r in load_catalog()}["TOL101"].title == "Tolerance for MHS95: ±5 or 1%"  # only inside
 
-    (rules / "measures.toml").write_text(
-        '[[measure]]\nid = "MHS95"\nname = "CYP with one contact"\nfamily = "access"\nkind = "count"\n'
-        'description = "Seen at least once in 12 months."\n[[measure]]\nname = "no id: skipped"\n',
-        encoding="utf-8",
-    )
-    (rules / "tolerances.toml").write_text(
-        '[default.count]\nid = "TOL001"\nabsolute = 2\nrelative = 1.0\nseverity = "error"\ndoc = "Counts."\n'
-        '[[tolerance]]\nid = "TOL900"\ndoc = "Listed form."\n'
-        '[measures.MHS95]\nid = "TOL901"\nabsolute = 5\ndoc = "Keyed form."\n'
-        '[[measure]]\nid = "TOL101"\nmeasures = ["MHS95", "MHS69"]\nabsolute = 5\nseverity = "warning"\n'
-        'doc = "Per measure."\n[other]\nnote = "no id: ignored"\n',
-        encoding="utf-8",
-    )
-    by_id = {r.id: r for r in load_catalog(rules)}
-    assert by_id["MHS95"] == RuleDoc("MHS95", "measure", None, "CYP with one contact",
-                                     "Seen at least once in 12 months. (access, count)")
-    assert by_id["TOL001"] == RuleDoc("TOL001", "tolerance", "error", "Tolerance for default count: ±2 or 1.0%",
-                                      "Counts.")
-    assert by_id["TOL900"].title == "Tolerance"
-    assert by_id["TOL901"].title == "Tolerance for measures MHS95: ±5"
-    assert by_id["TOL101"] == RuleDoc("TOL101", "tolerance", "warning", "Tolerance for MHS95, MHS69: ±5",
-                                      "Per measure.")
-    assert [r.kind for r in load_catalog(rules)][-5:] == ["measure", "tolerance", "tolerance", "tolerance",
-                                                         "tolerance"]
+    shown = runner.invoke(app, ["rules", "TOL101", "--config", str(cfg)])
+    assert shown.exit_code == 0 and "±9" in shown.stdout
 
 
-def test_broken_optional_file_is_exit_2(tmp_path):
+def test_broken_override_file_is_exit_2(tmp_path):
     rules = tmp_path / "rules"
     rules.mkdir()
-    shutil.copy(RULES_DIR / "validation.toml", rules / "validation.toml")
     (rules / "tolerances.toml").write_text("[default\n", encoding="utf-8")
-    from recon.errors import RulesError
+    cfg = tmp_path / "recon.toml"
+    cfg.write_text(f'[paths]\nrules_dir = "{rules}"\n', encoding="utf-8")
+    result = runner.invoke(app, ["rules", "--config", str(cfg)])
+    assert result.exit_code == 2 and "tolerances.toml" in result.stderr
+    (rules / "tolerances.toml").unlink()
+    (rules / "measures.toml").write_text('[[measure]]\nname = "no id"\n', encoding="utf-8")
+    result = runner.invoke(app, ["rules", "--config", str(cfg)])
+    assert result.exit_code == 2 and "measures.toml measure 1: 'id' must be a non-empty string" in result.stderr
 
-    try:
-        load_catalog(rules)
-    except RulesError as exc:
-        assert "tolerances.toml" in str(exc) and exc.exit_code == 2
-    else:
-        raise AssertionError("a broken tolerances.toml must be a RulesError")
+
+def test_rules_dir_that_is_not_a_folder_is_exit_2(tmp_path):
+    cfg = tmp_path / "recon.toml"
+    cfg.write_text('[paths]\nrules_dir = "nowhere"\n', encoding="utf-8")
+    result = runner.invoke(app, ["rules", "--config", str(cfg)])
+    assert result.exit_code == 2 and "rules_dir" in result.stderr and "not a folder" in result.stderr
 
 
 def test_cli_rules_list_one_and_json():

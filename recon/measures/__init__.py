@@ -1,10 +1,11 @@
-"""Measures of measures.md, computed as polars lazy plans.
+"""Measures of measures.md, computed as polars lazy plans, family by family.
 
-``compute_measures`` / ``run_measures`` run the four families (access, activity, outcomes,
-completeness); ``catalog()`` names, describes and orders every measure (rules/measures.toml).
+``recon.measures.engine.compute_measures`` / ``run_measures`` run every family of the register
+(:mod:`recon.register`); ``recon.measures.catalog.catalog()`` names, describes and orders every
+measure (rules/measures.toml). This package's ``__init__`` imports nothing else: the register
+imports the family modules, so a re-export of the engine here would make an import cycle.
 """
 
-from recon.measures.engine import Catalog, MeasureDef, catalog, compute_measures, run_measures
 from recon.measures.model import MeasuresResult, MeasureValue
 
-__all__ = ["Catalog", "MeasureDef", "MeasureValue", "MeasuresResult", "catalog", "compute_measures", "run_measures"]
+__all__ = ["MeasureValue", "MeasuresResult"]

@@ -29,12 +29,10 @@ from recon.measures.common import (
     table,
     team_level,
 )
+from recon.measures.family import FamilyContext, FamilyPlan, RecordRule
 from recon.measures.model import MeasureValue
 from recon.months import Month
-from recon.tables import CARE_CONTACT
-
-FAMILY = "activity"
-IDS = ("MHS32", "MHS32a", "MHS29", "MHS30", "MHS58", "MHS57a", "MHS01", "MHS23", "MHS61a")
+from recon.tables import CARE_CONTACT, MPI, REFERRAL
 
 
 def activity_frames(
@@ -114,3 +112,40 @@ def compute(
 ) -> tuple[list[MeasureValue], dict[str, pl.DataFrame]]:
     """The activity measures at provider level and by team (and age band for the 0-18 ones)."""
     return collect_plan(*plan(tables, month, settings, codes))
+
+
+def family_plan(ctx: FamilyContext) -> FamilyPlan:
+    """The register's entry point: the activity counts as lazy plans."""
+    return FamilyPlan(counts=activity_frames(ctx.tables, ctx.month, ctx.settings, ctx.codes))
+
+
+def record_rules(month: Month, codes: Codes) -> dict[str, tuple[RecordRule, ...]]:
+    """Which records can move each activity measure (they have no detail frame of units).
+
+    A rule on MHS001MPI selects the people whose referral its ``where`` selects: a person-level
+    difference (birth date) moves the referrals' measure.
+    """
+    s, e = month.start, month.end
+    rec, con, mpi = REFERRAL.id, CARE_CONTACT.id, MPI.id
+    received = pl.col("ReferralRequestReceivedDate").is_between(s, e)
+    discharged = pl.col("ServDischDate").is_between(s, e)
+    open_end = (pl.col("ReferralRequestReceivedDate") <= e) & (
+        pl.col("ServDischDate").is_null() | (pl.col("ServDischDate") > e))
+    open_in_month = (pl.col("ReferralRequestReceivedDate") <= e) & (
+        pl.col("ServDischDate").is_null() | (pl.col("ServDischDate") >= s))
+    in_m = pl.col("CareContDate").is_between(s, e)
+    dates = ("ReferralRequestReceivedDate", "ServDischDate")
+    birth = ("PersonBirthDate",)
+    attend = ("CareContDate", "AttendStatus")
+    return {
+        "MHS29": (RecordRule(con, in_m, ("CareContDate",)),),
+        "MHS30": (RecordRule(con, in_m & pl.col("AttendStatus").is_in(list(codes.attended)), attend),),
+        "MHS58": (RecordRule(con, in_m & pl.col("AttendStatus").is_in(list(codes.missed)), attend),),
+        "MHS32": (RecordRule(rec, received, ("ReferralRequestReceivedDate",)),),
+        "MHS32a": (RecordRule(rec, received, ("ReferralRequestReceivedDate",)), RecordRule(mpi, received, birth)),
+        "MHS57a": (RecordRule(rec, discharged, (*dates, "LocalPatientId")), RecordRule(mpi, discharged, birth)),
+        "MHS01": (RecordRule(rec, open_end, (*dates, "LocalPatientId")),),
+        "MHS23": (RecordRule(rec, open_end, dates),),
+        "MHS61a": (RecordRule(rec, open_in_month, dates), RecordRule(mpi, open_in_month, birth),
+                   RecordRule(con, pl.col("CareContDate") <= e, (*attend, "ServiceRequestId"))),
+    }

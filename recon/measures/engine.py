@@ -1,152 +1,32 @@
-"""The measures engine: prepare one provider's canonical tables, run the four measure families
-(access, activity, outcomes, completeness) and assemble one ordered ``MeasuresResult``.
+"""The measures engine: prepare one provider's canonical tables, run every family of the register
+(:mod:`recon.register`) and assemble one ordered ``MeasuresResult``.
 
-The catalogue (``rules/measures.toml``) names, describes and orders every measure; renderers
-and the pack read names and descriptions from it.
+The catalogue (``rules/measures.toml``, :mod:`recon.measures.catalog`) names, describes and orders
+every measure; renderers and the pack read names and descriptions from it.
 """
 
 from __future__ import annotations
 
-import tomllib
-from collections.abc import Mapping
-from dataclasses import dataclass
-from functools import lru_cache
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
 import polars as pl
 
-from recon.codes import RULES_DIR, Codes, load_codes
+from recon.codes import Codes, load_codes
 from recon.config import ProviderSettings
-from recon.errors import RulesError
-from recon.measures import access, activity, completeness, outcomes
-from recon.measures.common import AGE_BAND, TEAM, age_band_labels, count_values, long_frame
+from recon.measures.catalog import BREAKDOWNS, Catalog, catalog
+from recon.measures.common import AGE_BAND, age_band_labels, count_values, long_frame
+from recon.measures.family import FamilyContext
 from recon.measures.model import MeasuresResult, MeasureValue
 from recon.months import Month
+from recon.register import FAMILIES, check_catalog
+from recon.snomed import SnomedRelease
 from recon.sources import Extract
 from recon.tables import CARE_CONTACT, MPI, REFERRAL, TABLES
 
-FAMILIES = ("access", "activity", "outcomes", "completeness")
-KINDS = ("count", "percentage")
-BREAKDOWNS = (TEAM, AGE_BAND)
 UNKNOWN_PROVIDER = "UNKNOWN"
-
-
-# ---------------------------------------------------------------------------------------------
-# Catalogue
-
-
-@dataclass(frozen=True)
-class MeasureDef:
-    """One measure of measures.md as catalogued in rules/measures.toml."""
-
-    id: str
-    name: str
-    family: str  # access | activity | outcomes | completeness
-    kind: str  # count | percentage
-    description: str
-    main: bool = False  # headline measure to trend
-    period_months: int = 1  # months the published row spans (12 for MHS95)
-    numerator: str | None = None  # percentages: the count measure on top (None: own count)
-    denominator: str | None = None  # percentages: the measure underneath
-    breakdowns: tuple[str, ...] = ()
-
-    @property
-    def is_percentage(self) -> bool:
-        return self.kind == "percentage"
-
-
-@dataclass(frozen=True)
-class Catalog:
-    measures: tuple[MeasureDef, ...]
-
-    @property
-    def ids(self) -> tuple[str, ...]:
-        return tuple(m.id for m in self.measures)
-
-    def get(self, measure_id: str) -> MeasureDef:
-        for m in self.measures:
-            if m.id == measure_id:
-                return m
-        raise KeyError(measure_id)
-
-    def family(self, family: str) -> tuple[MeasureDef, ...]:
-        return tuple(m for m in self.measures if m.family == family)
-
-    def order(self, measure_id: str) -> int:
-        """Position in measures.md (unknown ids sort last)."""
-        return _order_index(self)[1].get(measure_id, len(self.measures))
-
-    @property
-    def main(self) -> tuple[MeasureDef, ...]:
-        return tuple(m for m in self.measures if m.main)
-
-
-@lru_cache(maxsize=4)
-def _order_index(cat: Catalog) -> tuple[int, dict[str, int]]:
-    return len(cat.measures), {m.id: i for i, m in enumerate(cat.measures)}
-
-
-def _measure(entry: Mapping[str, Any], where: str) -> MeasureDef:
-    def text(key: str, required: bool = True) -> str | None:
-        value = entry.get(key)
-        if value is None and not required:
-            return None
-        if not isinstance(value, str) or not value.strip():
-            raise RulesError(f"{where}: '{key}' must be a non-empty string")
-        return value
-
-    family, kind = text("family"), text("kind")
-    if family not in FAMILIES:
-        raise RulesError(f"{where}: family {family!r} is not one of {', '.join(FAMILIES)}")
-    if kind not in KINDS:
-        raise RulesError(f"{where}: kind {kind!r} is not one of {', '.join(KINDS)}")
-    breakdowns = entry.get("breakdowns", [])
-    if not isinstance(breakdowns, list) or any(b not in BREAKDOWNS for b in breakdowns):
-        raise RulesError(f"{where}: breakdowns must be a list drawn from {', '.join(BREAKDOWNS)}")
-    main, period = entry.get("main", False), entry.get("period_months", 1)
-    if not isinstance(main, bool):
-        raise RulesError(f"{where}: 'main' must be true or false")
-    if not isinstance(period, int) or isinstance(period, bool) or period < 1:
-        raise RulesError(f"{where}: 'period_months' must be a positive whole number")
-    return MeasureDef(
-        id=str(text("id")),
-        name=str(text("name")),
-        family=str(family),
-        kind=str(kind),
-        description=str(text("description")),
-        main=main,
-        period_months=period,
-        numerator=text("numerator", required=False),
-        denominator=text("denominator", required=False),
-        breakdowns=tuple(breakdowns),
-    )
-
-
-@lru_cache(maxsize=4)
-def catalog(path: Path | None = None) -> Catalog:
-    """rules/measures.toml parsed once into frozen definitions, in the order of measures.md."""
-    path = path or RULES_DIR / "measures.toml"
-    try:
-        doc = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise RulesError(f"{path.name} cannot be read: {exc}") from None
-    entries = doc.get("measure")
-    if not isinstance(entries, list) or not entries:
-        raise RulesError(f"{path.name}: no [[measure]] entries")
-    measures = tuple(_measure(e, f"{path.name} measure {i + 1}") for i, e in enumerate(entries))
-    ids = [m.id for m in measures]
-    dupes = sorted({i for i in ids if ids.count(i) > 1})
-    if dupes:
-        raise RulesError(f"{path.name}: measure id(s) listed twice: {', '.join(dupes)}")
-    for m in measures:
-        for ref in (m.numerator, m.denominator):
-            if ref is not None and ref not in ids:
-                raise RulesError(f"{path.name}: {m.id} refers to unknown measure {ref}")
-        if m.is_percentage and m.denominator is None:
-            raise RulesError(f"{path.name}: percentage {m.id} needs a denominator")
-    return Catalog(measures)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -219,7 +99,7 @@ def _provider_from(frames: Mapping[str, pl.DataFrame | pl.LazyFrame]) -> str | N
 # Families
 
 
-def _check(values: list[MeasureValue], family: str, cat: Catalog) -> None:
+def _check(values: Sequence[MeasureValue], family: str, cat: Catalog) -> None:
     """A family must return each of its catalogue ids exactly once at provider level."""
     ids = [v.id for v in values if v.breakdown is None]
     expected = {m.id for m in cat.family(family)}
@@ -241,20 +121,50 @@ def _sort_key(v: MeasureValue, cat: Catalog, bands: tuple[str, ...]) -> tuple[An
     return (1, cat.order(v.id), breakdown, band, level)
 
 
+def run_families(ctx: FamilyContext, cat: Catalog) -> tuple[list[MeasureValue], dict[str, pl.DataFrame]]:
+    """Every registered family's values and detail frames.
+
+    The families' lazy parts (count frames, lazy details) are collected together in one
+    ``pl.collect_all``, so the scans they share run once.
+    """
+    plans = [(f.name, f.plan(ctx)) for f in FAMILIES]
+    lazy: list[pl.LazyFrame] = []
+    counted: list[str] = []  # family of each long count frame, in ``lazy`` order
+    for name, p in plans:
+        if p.counts:
+            lazy.append(long_frame(list(p.counts)))
+            counted.append(name)
+    lazy_details = [(n, d) for _, p in plans for n, d in p.details.items() if isinstance(d, pl.LazyFrame)]
+    collected = pl.collect_all([*lazy, *(d for _, d in lazy_details)])
+    counts = dict(zip(counted, collected[: len(lazy)], strict=True))
+    done = dict(zip((n for n, _ in lazy_details), collected[len(lazy):], strict=True))
+
+    values: list[MeasureValue] = []
+    details: dict[str, pl.DataFrame] = {}
+    for name, p in plans:
+        family_values = [*p.values, *(count_values(counts[name]) if name in counts else ())]
+        _check(family_values, name, cat)
+        values.extend(family_values)
+        for n, d in p.details.items():
+            details[n] = d if isinstance(d, pl.DataFrame) else done[n]
+    return values, details
+
+
 def compute_measures(
     source: Extract | Mapping[str, pl.DataFrame | pl.LazyFrame],
     month: Month,
     settings: ProviderSettings = ProviderSettings(),
     codes: Codes | None = None,
+    snomed: SnomedRelease | None = None,
 ) -> MeasuresResult:
-    """Every measure of measures.md for one provider and month.
+    """Every measure of the catalogue for one provider and month.
 
-    Values come provider level first, in the order of measures.md, then the team and age-band
+    Values come provider level first, in catalogue order, then the team and age-band
     breakdowns in the same measure order. ``details`` gathers the families' record-level frames
     (``mhs95_people``, ``mhs69_people``, the outcomes frames, ...).
     """
     codes = codes or load_codes()
-    cat = catalog()
+    cat = check_catalog(catalog())
     frames: Mapping[str, pl.DataFrame | pl.LazyFrame]
     if isinstance(source, Extract):
         frames, found = source.tables, source.provider
@@ -262,31 +172,8 @@ def compute_measures(
         frames, found = source, _provider_from(source)
     provider = settings.ods or found or UNKNOWN_PROVIDER
     tables = restrict_to_provider(canonical_tables(frames), settings.ods)
-
-    values: list[MeasureValue] = []
-    details: dict[str, pl.DataFrame] = {}
-    # Access and activity are lazy plans (long id/breakdown/level/value frames and lazy details)
-    # collected together, so the scans they share run once; outcomes and completeness share one
-    # preparation of the cohort and its assessments.
-    planned = [
-        ("access", *access.plan(tables, month, settings, codes)),
-        ("activity", *activity.plan(tables, month, settings, codes)),
-    ]
-    outcome_frames = outcomes.prepare(tables, month, settings, codes)
-    for name, from_frames in (("outcomes", outcomes.from_frames), ("completeness", completeness.from_frames)):
-        family_values, family_details = from_frames(outcome_frames)
-        _check(family_values, name, cat)
-        values.extend(family_values)
-        details.update(family_details)
-    plans = [long_frame(v) for _, v, _ in planned]
-    names = [n for _, _, d in planned for n in d]
-    plans += [d[n] for _, _, d in planned for n in d]
-    collected = pl.collect_all(plans)
-    for i, (name, _, _) in enumerate(planned):
-        family_values = count_values(collected[i])
-        _check(family_values, name, cat)
-        values.extend(family_values)
-    details.update(zip(names, collected[len(planned):], strict=True))
+    ctx = FamilyContext(tables=tables, month=month, settings=settings, codes=codes, snomed=snomed)
+    values, details = run_families(ctx, cat)
 
     bands = age_band_labels(codes, codes.cyp_inclusive_max_age)
     ordered = tuple(sorted(values, key=lambda v: _sort_key(v, cat, bands)))

@@ -25,13 +25,14 @@ from pathlib import Path
 
 import polars as pl
 
-from recon.codes import RULES_DIR, Codes, assessment_tools, rcads_norms
+from recon.codes import RULES_DIR, Codes, assessment_tools, rcads_norms  # noqa: F401 (RULES_DIR: read by tests)
 from recon.config import ProviderSettings
 from recon.errors import RulesError
 from recon.measures.common import age_at, qualifying_activities
 from recon.measures.model import MeasureValue
 from recon.months import Month
 from recon.rounding import percent
+from recon.rules_files import RulesSource, rules_file
 
 SID = "ServiceRequestId"
 TEAM = "UniqCareProfTeamLocalID"
@@ -80,9 +81,13 @@ class OutcomeRules:
     unknown_team: str
 
 
-@lru_cache(maxsize=4)
 def load_outcome_rules(path: Path | None = None) -> OutcomeRules:
-    path = path or RULES_DIR / "outcomes.toml"
+    """rules/outcomes.toml (or ``path``; a trust's rules_dir may override it) parsed once."""
+    return _load_outcome_rules(path or rules_file("outcomes.toml"))
+
+
+@lru_cache(maxsize=4)
+def _load_outcome_rules(path: Path | RulesSource) -> OutcomeRules:
     try:
         d = tomllib.loads(path.read_text(encoding="utf-8"))
         q = d["quirks"]

@@ -34,11 +34,11 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.pagebreak import Break
 from openpyxl.worksheet.properties import PageSetupProperties
 
+from recon.pack.book import build_sheets
 from recon.pack.fingerprint import combine_sheet_hashes, row_line
 from recon.pack.layout import STYLES, ChartSpec, Sheet, Styled
 from recon.pack.model import PackOptions
 from recon.pack.privacy import clean_text, needs_quote
-from recon.pack.sheets import build_sheets
 from recon.pack.sheets.signoff import SIGNOFF_TITLE, signoff_sheet
 from recon.reconcile.model import ReconcileResult
 

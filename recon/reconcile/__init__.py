@@ -1,5 +1,5 @@
-"""Reconciliation of local figures with the pre-deadline extract and the published file."""
+"""Reconciliation of local figures with the pre-deadline extract and the published file.
 
-from recon.reconcile.run import reconcile_json, run_reconcile
-
-__all__ = ["reconcile_json", "run_reconcile"]
+``recon.reconcile.run.run_reconcile`` is the entry point. This ``__init__`` imports nothing (the
+register imports modules of this package's neighbours; eager re-exports would make cycles).
+"""

@@ -25,23 +25,18 @@ contract pairs ``status`` with ``published``) and keeps each verdict in ``publis
 
 from __future__ import annotations
 
-import tomllib
-from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from functools import lru_cache
-from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import polars as pl
 
-from recon.codes import RULES_DIR
-from recon.errors import RulesError
 from recon.findings import Severity
+from recon.measures.catalog import Catalog
+from recon.measures.catalog import catalog as measure_catalog
 from recon.measures.model import MeasuresResult, MeasureValue
 from recon.reconcile.model import Comparison, ComparisonStatus
+from recon.reconcile.tolerances import Kind, Tolerance, Tolerances, load_tolerances
 from recon.rounding import SUPPRESSION_LIMIT, round5, round_half_away, suppressed_text
-
-Kind = Literal["count", "percentage"]
 
 # Worst first (for renderers that want one verdict per measure across sources).
 _RANK = {
@@ -61,136 +56,6 @@ def decimals_of(text: str) -> int:
     """Decimals shown in a published value ('41' -> 0, '41.3' -> 1)."""
     t = text.strip()
     return len(t.split(".", 1)[1]) if "." in t else 0
-
-
-# --------------------------------------------------------------------------------------------
-# Tolerances
-
-
-@dataclass(frozen=True)
-class Tolerance:
-    """One rules/tolerances.toml entry: |difference| <= absolute, or <= relative % of the other value."""
-
-    id: str
-    absolute: float
-    relative: float  # percent of |other value|; 0 = not used
-    severity: Severity
-    doc: str
-    measures: tuple[str, ...] = ()
-    kind: str | None = None  # "count" / "percentage" for the defaults
-
-    def allows(self, difference: float, other: float | None) -> bool:
-        d = abs(difference)
-        if d <= self.absolute + 1e-9:
-            return True
-        return bool(self.relative > 0 and other is not None and d <= abs(other) * self.relative / 100 + 1e-9)
-
-    @property
-    def text(self) -> str:
-        a = f"{self.absolute:g}"
-        return f"±{a} or {self.relative:g}%" if self.relative > 0 else f"±{a}"
-
-
-@dataclass(frozen=True)
-class Tolerances:
-    count: Tolerance
-    percentage: Tolerance
-    by_measure: Mapping[str, Tolerance]
-
-    def for_measure(self, measure_id: str, kind: Kind) -> Tolerance:
-        t = self.by_measure.get(measure_id)
-        if t is not None:
-            return t
-        return self.percentage if kind == "percentage" else self.count
-
-    @property
-    def all(self) -> tuple[Tolerance, ...]:
-        seen = {t.id: t for t in (self.count, self.percentage, *self.by_measure.values())}
-        return tuple(seen.values())
-
-
-def _tolerance(d: Mapping[str, Any], where: str, kind: str | None = None) -> Tolerance:
-    try:
-        tid = str(d["id"]).strip()
-        absolute = float(d.get("absolute", 0))
-        relative = float(d.get("relative", 0))
-        severity = Severity(str(d.get("severity", "error")).lower())
-        doc = str(d["doc"]).strip()
-    except KeyError as exc:
-        raise RulesError(f"rules/tolerances.toml: {where} has no {exc.args[0]!r}") from None
-    except ValueError as exc:
-        raise RulesError(f"rules/tolerances.toml: {where}: {exc}") from None
-    if not tid or not doc:
-        raise RulesError(f"rules/tolerances.toml: {where} needs a non-empty id and doc")
-    if absolute < 0 or relative < 0:
-        raise RulesError(f"rules/tolerances.toml: {where} ({tid}) has a negative tolerance")
-    measures = tuple(str(m) for m in d.get("measures", ()))
-    return Tolerance(tid, absolute, relative, severity, doc, measures, kind)
-
-
-@lru_cache(maxsize=4)
-def load_tolerances(path: Path | None = None) -> Tolerances:
-    """Parse rules/tolerances.toml once (RulesError, exit 2, when it is invalid)."""
-    path = path or RULES_DIR / "tolerances.toml"
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise RulesError(f"rules/tolerances.toml cannot be read: {exc}") from None
-    default = data.get("default", {})
-    if "count" not in default or "percentage" not in default:
-        raise RulesError("rules/tolerances.toml needs [default.count] and [default.percentage]")
-    count = _tolerance(default["count"], "[default.count]", "count")
-    pct = _tolerance(default["percentage"], "[default.percentage]", "percentage")
-    by_measure: dict[str, Tolerance] = {}
-    ids = {count.id, pct.id}
-    for i, entry in enumerate(data.get("measure", []), start=1):
-        t = _tolerance(entry, f"[[measure]] #{i}")
-        if t.id in ids:
-            raise RulesError(f"rules/tolerances.toml: tolerance id {t.id} is used twice")
-        ids.add(t.id)
-        if not t.measures:
-            raise RulesError(f"rules/tolerances.toml: {t.id} lists no measures")
-        for m in t.measures:
-            if m in by_measure:
-                raise RulesError(f"rules/tolerances.toml: {m} has two tolerances ({by_measure[m].id}, {t.id})")
-            by_measure[m] = t
-    return Tolerances(count, pct, by_measure)
-
-
-# --------------------------------------------------------------------------------------------
-# Measure names (rules/measures.toml, written by the measures engineer; read defensively)
-
-
-@dataclass(frozen=True)
-class MeasureInfo:
-    id: str
-    name: str
-    kind: str | None = None
-    description: str = ""
-    family: str | None = None
-
-
-@lru_cache(maxsize=4)
-def load_measure_catalog(path: Path | None = None) -> Mapping[str, MeasureInfo]:
-    """Names and kinds of measures from rules/measures.toml; empty when absent or unreadable."""
-    path = path or RULES_DIR / "measures.toml"
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError):
-        return {}
-    out: dict[str, MeasureInfo] = {}
-    entries = data.get("measure", [])
-    if not isinstance(entries, list):
-        return {}
-    for e in entries:
-        if not isinstance(e, dict) or not e.get("id"):
-            continue
-        kind = str(e["kind"]).lower() if e.get("kind") else None
-        out[str(e["id"])] = MeasureInfo(
-            str(e["id"]), str(e.get("name") or e["id"]), kind, str(e.get("description") or ""),
-            str(e["family"]) if e.get("family") else None,
-        )
-    return out
 
 
 # --------------------------------------------------------------------------------------------
@@ -307,13 +172,13 @@ def worse(a: ComparisonStatus, b: ComparisonStatus) -> ComparisonStatus:
 
 
 def _kind(measure_id: str, local: MeasureValue | None, extract: MeasureValue | None,
-          catalog: Mapping[str, MeasureInfo], published_name: str | None) -> Kind:
+          cat: Catalog, published_name: str | None) -> Kind:
     for mv in (local, extract):
         if mv is not None:
             return "percentage" if mv.is_percentage else "count"
-    info = catalog.get(measure_id)
-    if info is not None and info.kind:
-        return "percentage" if info.kind.startswith("perc") or info.kind in ("rate", "proportion") else "count"
+    info = cat.find(measure_id)
+    if info is not None:
+        return "percentage" if info.is_percentage else "count"
     name = (published_name or "").lower()
     return "percentage" if any(w in name for w in ("proportion", "percentage", "%")) else "count"
 
@@ -339,7 +204,7 @@ def compare_measures(
     provider: str | None = None,
     extract: MeasuresResult | None = None,
     tolerances: Tolerances | None = None,
-    catalog: Mapping[str, MeasureInfo] | None = None,
+    catalog: Catalog | None = None,
 ) -> ComparisonSet:
     """Compare every provider-level measure with the published rows and/or the extract.
 
@@ -348,10 +213,10 @@ def compare_measures(
     Measure ids there that recon does not know are ignored and listed in the notes.
     """
     tolerances = tolerances or load_tolerances()
-    catalog = load_measure_catalog() if catalog is None else catalog
+    cat = measure_catalog() if catalog is None else catalog
     notes: list[str] = []
     local_ids = [v.id for v in local.provider_level]
-    known = set(local_ids) | set(catalog)
+    known = set(local_ids) | set(cat.ids)
     pub: dict[str, dict[str, Any]] = {}
     if published is not None:
         ods = (provider or local.provider or "").strip().upper()
@@ -380,9 +245,9 @@ def compare_measures(
         lv = local.get(mid)
         ev = extract.get(mid) if extract is not None else None
         row = pub.get(mid)
-        kind = _kind(mid, lv, ev, catalog, row["measure_name"] if row else None)
+        kind = _kind(mid, lv, ev, cat, row["measure_name"] if row else None)
         tol = tolerances.for_measure(mid, kind)
-        info = catalog.get(mid)
+        info = cat.find(mid)
         name = info.name if info else (row["measure_name"] if row and row["measure_name"] else mid)
         verdicts: list[tuple[str, Verdict]] = []
         pub_status: ComparisonStatus | None = None
@@ -451,7 +316,6 @@ def with_explanation(c: Comparison, extra: str) -> Comparison:
 
 __all__ = [
     "ComparisonSet",
-    "MeasureInfo",
     "Tolerance",
     "Tolerances",
     "Verdict",
@@ -459,7 +323,6 @@ __all__ = [
     "decimals_of",
     "judge_extract",
     "judge_published",
-    "load_measure_catalog",
     "load_tolerances",
     "round5",
     "round_half_away",

@@ -1,14 +1,14 @@
 """Tie record differences to the measures they move.
 
 For every provider-level measure whose local value differs from the value computed on the
-pre-deadline extract, find the units (people or referrals) counted differently and the record
-differences that belong to them:
+pre-deadline extract, find the units counted differently and the record differences that belong
+to them. How is the measure's family's business (:mod:`recon.register`):
 
-- MHS95 / MHS69: the people of ``details["mhs95_people"]`` / ``["mhs69_people"]`` counted on one
-  side only (or counted through a different referral);
-- MHS110-MHS115 and the RECON_ completeness measures: the referrals of
-  ``details["outcomes_referrals"]`` whose row differs (cohort membership, flags, reasons);
-- the one-month activity measures: records of the measure's table whose dates put them in
+- a family with a ``unit`` (people, referrals): the units of the measure's detail frame (the
+  catalogue's ``detail``, else the family's) counted on one side only or whose row differs
+  (e.g. the people of ``details["mhs95_people"]`` for MHS95, the referrals of
+  ``details["outcomes_referrals"]`` for MHS110-MHS115 and the completeness measures);
+- a family with ``record_rules`` (activity): records of the rule's table whose dates put them in
   the measure (e.g. a care contact dated in M for MHS29), from either source.
 
 A record difference belongs to a person through its ``LocalPatientId`` and to a referral through
@@ -17,22 +17,20 @@ its ``ServiceRequestId`` (:class:`recon.reconcile.records.RecordComparison` ``li
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
 import polars as pl
 
 from recon.codes import load_codes
+from recon.measures.catalog import catalog
+from recon.measures.family import Family, RecordRule, RecordUnit
 from recon.measures.model import MeasuresResult
 from recon.months import Month
 from recon.reconcile.model import RecordDifference
 from recon.reconcile.records import RecordComparison
-from recon.tables import TABLES, key_expr
-
-OUTCOME_PREFIXES = ("MHS110", "MHS111", "MHS112", "MHS113", "MHS114", "MHS115", "RECON_")
-
-#: detail frame -> (unit column, measures it explains)
-PEOPLE_DETAILS: dict[str, tuple[str, ...]] = {"mhs95_people": ("MHS95",), "mhs69_people": ("MHS69",)}
+from recon.register import FAMILIES
+from recon.tables import MPI, REFERRAL, TABLES, key_expr
 
 
 @dataclass(frozen=True)
@@ -91,47 +89,17 @@ def _keys(tables: list[Mapping[str, pl.DataFrame]], tid: str, pred: pl.Expr) -> 
         .unique().with_columns(pl.lit(tid).alias("table"))
 
 
-#: one-month activity measures: (table, which records, which items can move it; None = any)
-def _activity_rules(month: Month) -> dict[str, list[tuple[str, pl.Expr, tuple[str, ...] | None]]]:
-    codes = load_codes()
-    s, e = month.start, month.end
-    rec, con, mpi = "MHS101Referral", "MHS201CareContact", "MHS001MPI"
-    received = pl.col("ReferralRequestReceivedDate").is_between(s, e)
-    discharged = pl.col("ServDischDate").is_between(s, e)
-    open_end = (pl.col("ReferralRequestReceivedDate") <= e) & (
-        pl.col("ServDischDate").is_null() | (pl.col("ServDischDate") > e))
-    open_during = (pl.col("ReferralRequestReceivedDate") <= e) & (
-        pl.col("ServDischDate").is_null() | (pl.col("ServDischDate") >= s))
-    in_m = pl.col("CareContDate").is_between(s, e)
-    dates = ("ReferralRequestReceivedDate", "ServDischDate")
-    birth = ("PersonBirthDate",)
-    return {
-        "MHS29": [(con, in_m, ("CareContDate",))],
-        "MHS30": [(con, in_m & pl.col("AttendStatus").is_in(list(codes.attended)), ("CareContDate", "AttendStatus"))],
-        "MHS58": [(con, in_m & pl.col("AttendStatus").is_in(list(codes.missed)), ("CareContDate", "AttendStatus"))],
-        "MHS32": [(rec, received, ("ReferralRequestReceivedDate",))],
-        "MHS32a": [(rec, received, ("ReferralRequestReceivedDate",)), (mpi, received, birth)],
-        "MHS57a": [(rec, discharged, (*dates, "LocalPatientId")), (mpi, discharged, birth)],
-        "MHS01": [(rec, open_end, (*dates, "LocalPatientId"))],
-        "MHS23": [(rec, open_end, dates)],
-        "MHS61a": [(rec, open_during, dates), (mpi, open_during, birth),
-                   (con, pl.col("CareContDate") <= e, ("CareContDate", "AttendStatus", "ServiceRequestId"))],
-    }
-
-
-def _activity_ids(mid: str, month: Month, sources: list[Mapping[str, pl.DataFrame]],
-                  records: RecordComparison) -> list[str] | None:
-    """Exception ids of the record differences that can move a one-month activity measure."""
-    rules = _activity_rules(month).get(mid)
-    if rules is None:
-        return None
+def _rule_ids(rules: Sequence[RecordRule], sources: list[Mapping[str, pl.DataFrame]],
+              records: RecordComparison) -> list[str]:
+    """Exception ids of the record differences that ``rules`` say can move a measure."""
     fields = {d.exception_id: {f.column for f in d.fields} for d in records.differences}
     # distinct counts ignore duplicates; a barren referral's own row is the same on both sides
     links = _movable(records.links).filter(~pl.col("class").is_in(["duplicate_key", "barren"]))
     ids: list[str] = []
-    for tid, pred, columns in rules:
-        if tid == "MHS001MPI":  # people whose referral the measure looks at
-            people = pl.concat([_frame(src, "MHS101Referral").filter(pred.fill_null(False)).select(
+    for rule in rules:
+        tid, pred, columns = rule.table, rule.where, rule.columns
+        if tid == MPI.id:  # people whose referral the measure looks at
+            people = pl.concat([_frame(src, REFERRAL.id).filter(pred.fill_null(False)).select(
                 pl.col("LocalPatientId").alias("key")) for src in sources]).unique().collect()
             keys = people.with_columns(pl.lit(tid).alias("table"))
         else:
@@ -182,24 +150,30 @@ def explain_records(
         by_person = links.filter(pl.col("table") == "MHS001MPI").join(people, on="LocalPatientId", how="semi")
         return pl.concat([by_ref, by_person]).get_column("exception_id").unique(maintain_order=True).to_list()
 
+    cat = catalog()
+    families = {f.name: f for f in FAMILIES}
+    rule_sets: dict[str, Mapping[str, Sequence[RecordRule]]] = {}
+
+    def rules_of(f: Family) -> Mapping[str, Sequence[RecordRule]]:
+        if f.name not in rule_sets:
+            rule_sets[f.name] = f.record_rules(month, load_codes()) if f.record_rules is not None else {}
+        return rule_sets[f.name]
+
     for mid in _differing(local, extract):
         lv, ev = local.get(mid), extract.get(mid)
         a_only = b_only = changed = 0
         ids: list[str] = []
         unit_word = "records"
-        detail = next((d for d, ms in PEOPLE_DETAILS.items() if mid in ms), None)
-        if detail is not None and detail in local.details:
+        measure = cat.find(mid)
+        family = families.get(measure.family) if measure is not None else None
+        detail = (measure.detail if measure is not None else None) or (family.detail if family else None)
+        if family is not None and family.unit is not None and detail is not None and detail in local.details:
             units, a_only, b_only, changed = _unit_diff(local.details.get(detail), extract.details.get(detail),
-                                                        "LocalPatientId")
-            ids = ids_for_people(units)
-            unit_word = "people"
-        elif mid.startswith(OUTCOME_PREFIXES) and "outcomes_referrals" in local.details:
-            units, a_only, b_only, changed = _unit_diff(local.details.get("outcomes_referrals"),
-                                                        extract.details.get("outcomes_referrals"), "ServiceRequestId")
-            ids = ids_for_referrals(units)
-            unit_word = "referrals"
-        else:
-            ids = _activity_ids(mid, month, sources, records) or []
+                                                        family.unit.column)
+            ids = ids_for_people(units) if family.unit is RecordUnit.PEOPLE else ids_for_referrals(units)
+            unit_word = family.unit.word
+        elif family is not None:
+            ids = _rule_ids(rules_of(family).get(mid, ()), sources, records)
         for i in ids:
             by_measure.setdefault(i, set()).add(mid)
         lval = None if lv is None else lv.value

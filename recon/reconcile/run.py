@@ -19,7 +19,7 @@ import polars as pl
 from recon.config import ProviderSettings
 from recon.errors import InputError, MissingInputError
 from recon.findings import Finding, Severity
-from recon.measures import compute_measures
+from recon.measures.engine import compute_measures
 from recon.measures.model import MeasuresResult
 from recon.months import Month
 from recon.quality import data_quality

@@ -78,7 +78,8 @@ def _write_zip(path: Path, members: dict[str, bytes]) -> None:
 def _published(extract: Tables, end_month: Month, provider: str, seed: int, manifest: Manifest,
                local: Tables) -> dict[str, bytes]:
     from recon.config import ProviderSettings
-    from recon.measures import catalog, compute_measures
+    from recon.measures.catalog import catalog
+    from recon.measures.engine import compute_measures
     from recon.sample.published import MeasureInfo, extra_row, measure_rows, to_csv
 
     settings = ProviderSettings(ods=provider)
@@ -140,16 +141,11 @@ def _published(extract: Tables, end_month: Month, provider: str, seed: int, mani
 
 
 def _tolerance(measure_id: str, percentage: bool) -> tuple[float, float]:
-    import tomllib
+    """The measure's tolerance (the rules file's one reader; the judging below is independent)."""
+    from recon.reconcile.tolerances import load_tolerances
 
-    from recon.codes import RULES_DIR
-
-    doc = tomllib.loads((RULES_DIR / "tolerances.toml").read_text(encoding="utf-8"))
-    for entry in doc.get("measure", []):
-        if measure_id in entry.get("measures", []):
-            return float(entry["absolute"]), float(entry["relative"])
-    d = doc["default"]["percentage" if percentage else "count"]
-    return float(d["absolute"]), float(d["relative"])
+    t = load_tolerances().for_measure(measure_id, "percentage" if percentage else "count")
+    return t.absolute, t.relative
 
 
 def expected_status(local: Any, published: str | None, measure_id: str, percentage: bool) -> str:

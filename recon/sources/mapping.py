@@ -1,6 +1,8 @@
 """EPR mappings: how a trust's own export becomes the MHSDS layout, written as data.
 
-A mapping is a TOML file under ``rules/mappings/``. A new trust writes one of these, not code::
+A mapping is a TOML file: a shipped one named by its name (``recon/rules/mappings/NAME.toml``, or
+``mappings/NAME.toml`` in the configuration's ``rules_dir``), or any file given by its path
+(``--mapping /etc/recon/our-epr.toml``). A new trust writes one of these, not code::
 
     name = "riverside"
     description = "Riverside EPR nightly export"
@@ -27,14 +29,12 @@ from typing import Any
 
 import polars as pl
 
-from recon.codes import RULES_DIR
 from recon.errors import RulesError
 from recon.findings import Finding
+from recon.rules_files import RulesSource, rules_file, rules_names
 from recon.schemas import rule_severity
 from recon.sources.text import found_columns
 from recon.tables import TABLES, Table, key_expr
-
-MAPPINGS_DIR = RULES_DIR / "mappings"
 
 
 @dataclass(frozen=True)
@@ -113,18 +113,28 @@ def _section(doc: dict[str, Any], key: str, where: str) -> dict[str, Any]:
     return value
 
 
+def is_mapping_path(name_or_path: str | Path) -> bool:
+    """A path (it has a folder or ends in .toml) rather than the name of a shipped mapping."""
+    text = str(name_or_path)
+    return isinstance(name_or_path, Path) or "/" in text or "\\" in text or text.lower().endswith(".toml")
+
+
 def load_mapping(name_or_path: str | Path) -> Mapping:
-    """Parse a mapping by name (``rules/mappings/NAME.toml``) or path, once, into typed objects."""
-    path = Path(name_or_path)
-    if not path.suffix:
-        path = MAPPINGS_DIR / f"{name_or_path}.toml"
-    if not path.is_file():
-        known = ", ".join(sorted(p.stem for p in MAPPINGS_DIR.glob("*.toml"))) or "none"
-        raise RulesError(f"mapping {str(name_or_path)!r} not found (known mappings: {known})")
+    """Parse a mapping by name (``mappings/NAME.toml`` of the rules) or by path into typed objects."""
+    source: Path | RulesSource = Path(name_or_path) if is_mapping_path(name_or_path) else rules_file(
+        f"mappings/{name_or_path}.toml")
+    if not source.is_file():
+        what = "file" if is_mapping_path(name_or_path) else "mapping"
+        known = ", ".join(known_mapping_names()) or "none"
+        raise RulesError(f"{what} {str(name_or_path)!r} not found (known mappings: {known}; "
+                         "or give the path of a TOML file)")
+    path = Path(str(source))
     try:
-        doc = tomllib.loads(path.read_text(encoding="utf-8"))
+        doc = tomllib.loads(source.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise RulesError(f"mapping {path.name} is not valid TOML: {exc}") from None
+    except OSError as exc:
+        raise RulesError(f"mapping {path.name} cannot be read: {exc.strerror or exc}") from None
     where = f"mapping {path.name}"
     _keys(doc, _TOP_KEYS, where)
     constants = _section(doc, "constants", where)
@@ -167,5 +177,6 @@ def load_mapping(name_or_path: str | Path) -> Mapping:
     return Mapping(str(doc.get("name", path.stem)), str(doc.get("description", "")), path, _proxy(tables))
 
 
-def known_mappings() -> list[Path]:
-    return sorted(MAPPINGS_DIR.glob("*.toml"))
+def known_mapping_names() -> list[str]:
+    """Names of the mappings a name can refer to: shipped ones and those of the rules_dir."""
+    return rules_names("mappings", ".toml")

@@ -207,7 +207,7 @@ def test_reference_window_moves_with_month(ref, tiny: Path) -> None:
 def _recon_ready() -> str | None:
     if importlib.util.find_spec("recon.sample") is None:
         return "recon.sample (the data generator) is not written yet"
-    import recon.measures as m
+    import recon.measures.engine as m
 
     if not hasattr(m, "compute_measures"):
         return "recon.measures.compute_measures is not written yet"
@@ -216,7 +216,7 @@ def _recon_ready() -> str | None:
 
 def _recon_counts(folder: Path, month: str) -> dict[str, int | None]:
     from recon.config import ProviderSettings
-    from recon.measures import compute_measures
+    from recon.measures.engine import compute_measures
     from recon.months import Month
     from recon.sources import load_extract
 

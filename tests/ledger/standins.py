@@ -70,11 +70,11 @@ def fake_write_pack(result: ReconcileResult, path: Path, options: Any) -> PackIn
 
 def install(setattr_: Any) -> None:
     """Install with pytest's ``monkeypatch.setattr`` (or plain ``setattr`` in a subprocess)."""
-    import recon.pack
-    import recon.reconcile
+    import recon.pack.save
+    import recon.reconcile.run
 
-    setattr_(recon.reconcile, "run_reconcile", fake_run_reconcile)
-    setattr_(recon.pack, "write_pack", fake_write_pack)
+    setattr_(recon.reconcile.run, "run_reconcile", fake_run_reconcile)
+    setattr_(recon.pack.save, "write_pack", fake_write_pack)
 
 
 if __name__ == "__main__":  # python -m tests.ledger.standins ARGS...: the CLI with stand-ins (fault tests)

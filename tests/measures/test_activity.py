@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from recon.codes import load_codes
 from recon.config import ProviderSettings
 from recon.measures import activity
+from recon.measures.catalog import catalog
 from recon.measures.common import UNKNOWN_TEAM
 from recon.months import Month
 from tests.measures.builders import breakdown_values, contact, person, provider_values, referral, tables
@@ -243,7 +244,7 @@ def test_mhs61a_referral_open_during_month(disch, expected):
 
 
 def test_empty_extract_gives_zeros():
-    assert pv() == dict.fromkeys(activity.IDS, 0)
+    assert pv() == dict.fromkeys((m.id for m in catalog().family("activity")), 0)
 
 
 # ---------------------------------------------------------------------------------------------

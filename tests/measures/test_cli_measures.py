@@ -8,7 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 from recon.cli import app
-from recon.measures import catalog
+from recon.measures.catalog import catalog
 
 MPI = (
     "LocalPatientId,NHSNumber,PersonBirthDate,OrgIDProv\n"

@@ -15,9 +15,11 @@ from hypothesis import strategies as st
 from recon.codes import load_codes
 from recon.config import ProviderSettings
 from recon.errors import RulesError
-from recon.measures import MeasuresResult, catalog, compute_measures, run_measures
-from recon.measures.engine import canonical_tables
+from recon.measures.catalog import catalog
+from recon.measures.engine import canonical_tables, compute_measures, run_measures
+from recon.measures.model import MeasuresResult
 from recon.months import Month
+from recon.register import check_catalog
 from recon.rounding import percent
 from recon.tables import TABLES
 from tests.measures.builders import contact, frames, person, referral
@@ -101,7 +103,7 @@ def test_bad_catalogue_is_a_rules_error(tmp_path, text, message):
     p = tmp_path / "measures.toml"
     p.write_text(text)
     with pytest.raises(RulesError, match=re.escape(message)):
-        catalog(p)
+        check_catalog(catalog(p))  # the family against the register, the rest on reading
 
 
 # ---------------------------------------------------------------------------------------------

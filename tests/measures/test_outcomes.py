@@ -473,6 +473,7 @@ def test_digital_provider_counts_text_message_contacts():
 
 
 def test_outcome_rules_load_and_bad_rules_exit_2(tmp_path):
+    from recon.codes import RULES_DIR
     from recon.errors import RulesError
 
     rules = outcomes.load_outcome_rules()
@@ -482,7 +483,7 @@ def test_outcome_rules_load_and_bad_rules_exit_2(tmp_path):
     bad.write_text("[quirks]\n", encoding="utf-8")
     with pytest.raises(RulesError, match=r"rules/outcomes.toml is invalid: KeyError"):
         outcomes.load_outcome_rules(bad)
-    text = (outcomes.RULES_DIR / "outcomes.toml").read_text(encoding="utf-8")
+    text = (RULES_DIR / "outcomes.toml").read_text(encoding="utf-8")
     bad.write_text(text.replace("numeric_pattern = '", "numeric_pattern = '(("), encoding="utf-8")
     with pytest.raises(RulesError) as exc:
         outcomes.load_outcome_rules(bad)

@@ -12,8 +12,10 @@ from openpyxl import Workbook, load_workbook
 
 from recon.errors import UsageError
 from recon.findings import Severity
-from recon.pack import PackOptions, fingerprint_workbook, stated_fingerprint, verify_pack, write_pack
 from recon.pack import xlsx as pack_xlsx
+from recon.pack.fingerprint import fingerprint_workbook, stated_fingerprint, verify_pack
+from recon.pack.model import PackOptions
+from recon.pack.save import write_pack
 from recon.reconcile.model import Comparison, ComparisonStatus, ExceptionRecord
 from tests.pack.fixtures import VALID_NHS, exceptions, make_result
 from tests.pack.snapshot import check_snapshot

@@ -9,6 +9,7 @@ import pytest
 
 from recon.errors import RulesError
 from recon.findings import Severity
+from recon.measures.catalog import Catalog, Kind, MeasureDef
 from recon.measures.model import MeasuresResult, MeasureValue
 from recon.months import Month
 from recon.published import published_from_text
@@ -174,7 +175,7 @@ def test_compare_measures_statuses_unknown_ids_and_missing_sides():
                 MeasureValue("MHS111a", 40.5, 81, 200), MeasureValue("MHS58", 7), MeasureValue("RECON_CGAS_ANY", 50.0, 5, 10))
     rows = pub(("MHS32", "10"), ("MHS29", "*"), ("MHS30", "50"), ("MHS111a", "41"), ("MRS01", "20"),
                ("MHS95", "1765"), ("Provider", "RYY", "MHS58", "5"), ("England", "England", "MHS58", "900"))
-    cs = compare_measures(res, published=rows, provider="RXX", catalog={"MHS95": _info("MHS95")})
+    cs = compare_measures(res, published=rows, provider="RXX", catalog=Catalog((_info("MHS95"),)))
     got = {c.id: c.status for c in cs.comparisons}
     assert got == {
         "MHS32": S.CONSISTENT, "MHS29": S.CONSISTENT, "MHS30": S.DISCREPANCY, "MHS111a": S.CONSISTENT,
@@ -194,7 +195,7 @@ def test_compare_measures_statuses_unknown_ids_and_missing_sides():
 def test_compare_with_extract_and_published_status_is_the_published_verdict():
     res = local(MeasureValue("MHS32", 12), MeasureValue("RECON_CGAS_ANY", 50.0, 5, 10))
     ext = MeasuresResult("RXX", M, (MeasureValue("MHS32", 20), MeasureValue("RECON_CGAS_ANY", 50.0, 5, 10)))
-    cs = compare_measures(res, published=pub(("MHS32", "10")), provider="RXX", extract=ext, catalog={})
+    cs = compare_measures(res, published=pub(("MHS32", "10")), provider="RXX", extract=ext, catalog=Catalog(()))
     c = {x.id: x for x in cs.comparisons}
     assert c["MHS32"].published_status is S.CONSISTENT and c["MHS32"].extract_status is S.DISCREPANCY
     assert c["MHS32"].status is S.CONSISTENT and c["MHS32"].extract == 20
@@ -207,11 +208,9 @@ def test_warning_tolerance_does_not_fail(tmp_path: Path):
     p = tmp_path / "t.toml"
     p.write_text('[default.count]\nid="A"\ndoc="x"\nseverity="warning"\n[default.percentage]\nid="B"\ndoc="y"\n')
     cs = compare_measures(local(MeasureValue("MHS32", 40)), published=pub(("MHS32", "50")), provider="RXX",
-                          tolerances=load_tolerances(p), catalog={})
+                          tolerances=load_tolerances(p), catalog=Catalog(()))
     assert cs.comparisons[0].status is S.DISCREPANCY and cs.comparisons[0].severity is Severity.WARNING
 
 
-def _info(mid: str):
-    from recon.reconcile.compare import MeasureInfo
-
-    return MeasureInfo(mid, f"Name {mid}", "count")
+def _info(mid: str) -> MeasureDef:
+    return MeasureDef(mid, f"Name {mid}", "access", Kind.COUNT, "")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from recon.config import ProviderSettings
-from recon.measures import compute_measures
+from recon.measures.engine import compute_measures
 from recon.months import Month
 from recon.reconcile.explain import explain_records
 from recon.reconcile.records import compare_records

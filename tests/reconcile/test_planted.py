@@ -9,8 +9,8 @@ import pytest
 
 from recon.config import ProviderSettings
 from recon.months import Month
-from recon.reconcile import reconcile_json, run_reconcile
 from recon.reconcile.model import ReconcileResult
+from recon.reconcile.run import reconcile_json, run_reconcile
 
 SAMPLE = Path(__file__).resolve().parents[2] / "sample_data"
 pytestmark = pytest.mark.skipif(not (SAMPLE / "planted.json").exists(), reason="sample_data/ not generated")

@@ -11,8 +11,8 @@ from recon.cli import app
 from recon.config import ProviderSettings
 from recon.errors import InputError
 from recon.months import Month
-from recon.reconcile import reconcile_json, run_reconcile
 from recon.reconcile.model import ComparisonStatus
+from recon.reconcile.run import reconcile_json, run_reconcile
 from tests.reconcile.data import base, write_extract
 
 HEADER = ("REPORTING_PERIOD_START,REPORTING_PERIOD_END,STATUS,BREAKDOWN,PRIMARY_LEVEL,PRIMARY_LEVEL_DESCRIPTION,"

@@ -11,7 +11,8 @@ import pytest
 
 from recon.codes import assessment_tools
 from recon.config import ProviderSettings
-from recon.measures import catalog, compute_measures
+from recon.measures.catalog import catalog
+from recon.measures.engine import compute_measures
 from recon.months import Month
 from recon.rounding import round5
 from recon.sample.published import suppressed

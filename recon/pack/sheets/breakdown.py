@@ -1,9 +1,13 @@
-"""Breakdown sheets (Access, Activity): each measure by team and by age band."""
+"""Breakdown sheets (the Access and Activity families): each measure by team and by age band.
+
+The columns are the family's catalogue entries (``pack = true``) that this run computed.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
+from recon.measures.catalog import Catalog, MeasureDef
 from recon.pack.layout import ChartSpec, Grid, SeriesSpec, Sheet, Styled
 from recon.pack.model import PackOptions
 from recon.pack.sheets.common import (
@@ -17,21 +21,11 @@ from recon.pack.sheets.common import (
 )
 from recon.reconcile.model import ReconcileResult
 
-ACCESS_IDS = ("MHS95", "MHS69")
-ACTIVITY_IDS = ("MHS32", "MHS32a", "MHS29", "MHS30", "MHS58", "MHS57a", "MHS01", "MHS23", "MHS61a")
-COMPLETENESS_LABELS = {
-    "MHS110": "Cohort (MHS110)",
-    "RECON_CGAS_ANY": "CGAS any", "RECON_CGAS_PAIRED": "CGAS paired", "RECON_GBO_ANY": "GBO any",
-    "RECON_GBO_PAIRED": "GBO paired", "RECON_CHIESQ_ANY": "CHI-ESQ any",
-}
 
-
-def ids_present(result: ReconcileResult, wanted: Sequence[str], extra_prefix: str | None = None) -> list[str]:
+def ids_present(result: ReconcileResult, measures: Sequence[MeasureDef]) -> list[str]:
+    """The ids of ``measures`` shown on a sheet (``pack``) that this run computed, in catalogue order."""
     present = {v.id for v in result.local.values}
-    ids = [i for i in wanted if i in present]
-    if extra_prefix:
-        ids += sorted(i for i in present if i.startswith(extra_prefix) and i not in ids)
-    return ids
+    return [m.id for m in measures if m.pack and m.id in present]
 
 
 def _levels(result: ReconcileResult, breakdown: str, ids: Sequence[str]) -> list[str]:
@@ -62,12 +56,14 @@ def measure_matrix(
     return header, g.next_row - 1
 
 
-def column_labels(result: ReconcileResult, ids: Sequence[str]) -> dict[str, str]:
+def column_labels(result: ReconcileResult, ids: Sequence[str], cat: Catalog) -> dict[str, str]:
+    """Header labels: the catalogue's short ``label`` where it has one, else id and name."""
     names = measure_names(result)
     out = {}
     for i in ids:
-        if i in COMPLETENESS_LABELS:
-            out[i] = COMPLETENESS_LABELS[i] + (" (%)" if is_pct(result, i) else "")
+        short = m.label if (m := cat.find(i)) is not None else None
+        if short:
+            out[i] = short + (" (%)" if is_pct(result, i) else "")
             continue
         unit = " (%)" if is_pct(result, i) and "%" not in names.get(i, "") else ""
         label = names.get(i, "")
@@ -75,14 +71,18 @@ def column_labels(result: ReconcileResult, ids: Sequence[str]) -> dict[str, str]
     return out
 
 
-def breakdown_sheet(title: str, heading: str, result: ReconcileResult, opts: PackOptions, ids: Sequence[str]) -> Sheet:
+def breakdown_sheet(
+    title: str, heading: str, result: ReconcileResult, opts: PackOptions, ids: Sequence[str], cat: Catalog,
+    chart_unit: str | None = None,
+) -> Sheet:
+    """Each measure of ``ids`` by team, then by age band; with ``chart_unit`` a bar chart by team."""
     g = Grid()
     g.add(Styled(f"{heading}: {result.provider}, {result.month.label}", "title"))
     g.add(Styled("By team and by age band. Percentages in %." + (
         " Small counts suppressed (0-4 as *, others to the nearest 5)." if opts.suppress_small_counts else ""
     ), "subtitle"))
     g.blank()
-    labels = column_labels(result, ids)
+    labels = column_labels(result, ids, cat)
     heights: dict[int, float] = {}
     charts: list[ChartSpec] = []
     any_section = False
@@ -94,14 +94,24 @@ def breakdown_sheet(title: str, heading: str, result: ReconcileResult, opts: Pac
         else:
             any_section = True
             heights[span[0]] = header_height([labels[i] for i in ids])
-            if breakdown == "Team" and title == "Access":
+            if breakdown == "Team" and chart_unit is not None:
                 charts.append(ChartSpec(
                     "bar", f"{heading} by team", f"{get_col(len(ids) + 3)}{span[0]}", 1, span[0] + 1, span[1],
                     tuple(SeriesSpec(c + 2, span[0], span[0] + 1, span[1]) for c in range(len(ids))),
-                    y_title="People", width_cm=16, height_cm=7.5,
+                    y_title=chart_unit, width_cm=16, height_cm=7.5,
                 ))
         g.blank()
     if not any_section and not ids:
         g.add(Styled("No measures of this group in this run.", "note"))
     widths = {1: 24} | {c + 2: 15 for c in range(len(ids))}
     return Sheet(title, g.rows, widths=widths, heights=heights, charts=charts, freeze="B4")
+
+
+def access_sheets(result: ReconcileResult, opts: PackOptions, cat: Catalog) -> list[Sheet]:
+    ids = ids_present(result, cat.family("access"))
+    return [breakdown_sheet("Access", "Access", result, opts, ids, cat, chart_unit="People")]
+
+
+def activity_sheets(result: ReconcileResult, opts: PackOptions, cat: Catalog) -> list[Sheet]:
+    ids = ids_present(result, cat.family("activity"))
+    return [breakdown_sheet("Activity", "Activity in the month", result, opts, ids, cat)]

@@ -2,28 +2,32 @@
 
 from __future__ import annotations
 
+from recon.measures.catalog import Catalog
 from recon.pack.layout import ChartSpec, Grid, SeriesSpec, Sheet, Styled
 from recon.pack.model import PackOptions
 from recon.pack.sheets.breakdown import column_labels, ids_present, measure_matrix
 from recon.pack.sheets.common import header_height
 from recon.reconcile.model import ReconcileResult
 
-OUTCOME_IDS = ("MHS110", "MHS111a", "MHS112a", "MHS112c", "MHS112e", "MHS112g")
-COMPLETENESS_IDS = (
-    "RECON_CGAS_ANY", "RECON_CGAS_PAIRED", "RECON_GBO_ANY", "RECON_GBO_PAIRED", "RECON_CHIESQ_ANY",
-)
+
+def outcomes_sheets(result: ReconcileResult, opts: PackOptions, cat: Catalog) -> list[Sheet]:
+    """The outcomes and completeness families share one sheet: completeness first, as a % of the cohort."""
+    return [outcomes_sheet(result, opts, cat)]
 
 
-def outcomes_sheet(result: ReconcileResult, opts: PackOptions) -> Sheet:
+def outcomes_sheet(result: ReconcileResult, opts: PackOptions, cat: Catalog) -> Sheet:
     g = Grid()
     g.add(Styled(f"Outcomes: {result.provider}, {result.month.label}", "title"))
     g.add(Styled("Cohort (MHS110): referrals closed in the month after two contacts.", "subtitle"))
     g.add(Styled("Any: at least one valid score. Paired: a first and a later score (see measures).", "subtitle"))
     heights: dict[int, float] = {}
     charts: list[ChartSpec] = []
-    completeness = ids_present(result, COMPLETENESS_IDS, "RECON_")
-    cohort = [i for i in ("MHS110",) if i in {v.id for v in result.local.values}]
-    labels = column_labels(result, completeness + cohort)
+    completeness_defs = cat.family("completeness")
+    completeness = ids_present(result, completeness_defs)
+    # the cohort (MHS110) first: the completeness measures' denominator
+    present = {v.id for v in result.local.values}
+    cohort = [i for i in dict.fromkeys(m.denominator for m in completeness_defs if m.denominator) if i in present]
+    labels = column_labels(result, completeness + cohort, cat)
     g.add(Styled("Score completeness by team (% of cohort)", "section"))
     span = measure_matrix(g, result, opts, "Team", cohort + completeness, labels, "Team")
     if span is None:
@@ -42,8 +46,8 @@ def outcomes_sheet(result: ReconcileResult, opts: PackOptions) -> Sheet:
         g.pad_to(span[1] + 2 + 17)
     g.blank()
     national_row = g.next_row  # the national measures start on a new printed page
-    outcome_ids = ids_present(result, OUTCOME_IDS)
-    outcome_labels = column_labels(result, outcome_ids)
+    outcome_ids = ids_present(result, cat.family("outcomes"))
+    outcome_labels = column_labels(result, outcome_ids, cat)
     for breakdown, title in (("Team", "National outcome measures by team"), ("Age band", "By age band")):
         g.add(Styled(title, "section"))
         span2 = measure_matrix(g, result, opts, breakdown, outcome_ids, outcome_labels, breakdown)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from recon.measures.catalog import Catalog
 from recon.pack.layout import (
     MDC_GREY,
     MDC_LIMIT,
@@ -20,7 +21,6 @@ from recon.pack.sheets.common import hdr, is_pct, measure_names
 from recon.reconcile.model import ReconcileResult
 from recon.spc import RULE_LABEL, analyse
 
-TREND_ORDER = ("MHS95", "MHS69", "MHS32", "MHS30", "MHS01", "MHS110", "MHS112a", "MHS111a")
 TREND_MONTHS = 12
 TREND_SOURCE_PRIORITY = ("this run", "ledger", "published")
 TREND_BLOCK_ROWS = 18  # rows per measure on the Trend sheet (table and chart side by side)
@@ -46,7 +46,8 @@ def _trend_series(trend: pl.DataFrame) -> dict[str, list[tuple[str, float, str]]
     return {m: rows[-TREND_MONTHS:] for m, rows in out.items()}
 
 
-def trend_sheet(result: ReconcileResult, opts: PackOptions) -> Sheet:
+def trend_sheet(result: ReconcileResult, opts: PackOptions, cat: Catalog) -> Sheet:
+    """One block per measure: the catalogue's ``trend`` positions first, then the rest by id."""
     g = Grid()
     g.add(Styled("Trend: the last 12 months with statistical process control (Making Data Count)", "title"))
     g.add(Styled("Grey: the monthly value. Black: the mean. Dashed: process limits (mean ± 2.66 × mean moving "
@@ -55,12 +56,13 @@ def trend_sheet(result: ReconcileResult, opts: PackOptions) -> Sheet:
                  "2 of 3 beyond 2 sigma. Under 12 months: provisional.", "subtitle"))
     g.blank()
     series = _trend_series(result.trend) if result.trend is not None else {}
-    order = {m: i for i, m in enumerate(TREND_ORDER)}
+    order = {m.id: m.trend for m in cat.measures if m.trend is not None}
     names = measure_names(result)
     charts: list[ChartSpec] = []
     if not series:
         g.add(Styled("No trend data in this run (no ledger history and no published months).", "note"))
-    for m in sorted(series, key=lambda k: (order.get(k, len(order)), k)):
+    after = max(order.values(), default=0) + 1
+    for m in sorted(series, key=lambda k: (order.get(k, after), k)):
         points = series[m]
         spc = analyse([p[1] for p in points])
         start = g.next_row
