@@ -12,7 +12,7 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -20,8 +20,12 @@ from typer.core import TyperGroup
 from typer.exceptions import TyperException
 
 from recon import __version__
-from recon.errors import ReconError, UsageError
+from recon.choices import Decision, PersonKey, PublishedStatus
+from recon.errors import ExitCode, ReconError, UsageError
 from recon.months import Month
+
+if TYPE_CHECKING:
+    from recon.pipeline import Pipeline
 
 
 class _ReconGroup(TyperGroup):
@@ -38,11 +42,11 @@ class _ReconGroup(TyperGroup):
             raise typer.Exit(exc.exit_code) from None
         except KeyboardInterrupt:
             _console(stderr=True).print("recon: interrupted", markup=False)
-            raise typer.Exit(130) from None
+            raise typer.Exit(ExitCode.INTERRUPTED) from None
         except BrokenPipeError:
             # The reader went away (`recon ... | head`): stop quietly, as Unix tools do.
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-            raise typer.Exit(141) from None
+            raise typer.Exit(ExitCode.BROKEN_PIPE) from None
         except (TyperException, typer.Exit, typer.Abort):
             raise
         except Exception as exc:
@@ -53,7 +57,7 @@ class _ReconGroup(TyperGroup):
                 markup=False,
             )
             _log_failure(f"internal error (exit 2): {type(exc).__name__}: {_safe(str(exc))}")
-            raise typer.Exit(2) from None
+            raise typer.Exit(ExitCode.FAILED) from None
 
 
 app = typer.Typer(
@@ -67,21 +71,32 @@ app = typer.Typer(
 
 _state: dict[str, Any] = {"debug": False}
 
+# What the run commands run: recon's own functions unless a caller (the orchestration tests) sets
+# stand-ins here. Jobs get it as an argument (recon.pipeline).
+PIPELINE: Pipeline | None = None
+
+
+def _pipeline() -> Pipeline:
+    from recon.pipeline import library_pipeline
+
+    return PIPELINE or library_pipeline()
+
 MonthOpt = Annotated[str, typer.Option("--month", help="Reporting month YYYY-MM, or 'previous'.")]
 EprOpt = Annotated[
     Path | None,
     typer.Option("--epr", help="Local extract: folder or .zip (MHSDS layout, or EPR layout with --mapping)."),
 ]
 MappingOpt = Annotated[
-    str | None, typer.Option("--mapping", help="EPR mapping name under rules/mappings/ or a path to one.")
+    str | None, typer.Option("--mapping", help="EPR mapping: a shipped name (or one in the config's rules_dir), or a path to a TOML file.")
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object on standard output.")]
 DigitalOpt = Annotated[
     bool | None, typer.Option("--digital/--not-digital", help="Digital provider: mechanisms 05, 09, 10, 13 qualify.")
 ]
 PersonKeyOpt = Annotated[
-    str | None,
-    typer.Option("--person-key", help="Count people by 'local' (LocalPatientId) or 'nhs' (valid NHSNumber)."),
+    PersonKey | None,
+    typer.Option("--person-key", case_sensitive=False,
+                 help="Count people by 'local' (LocalPatientId) or 'nhs' (valid NHSNumber)."),
 ]
 ConfigOpt = Annotated[
     Path | None, typer.Option("--config", help="TOML configuration (paths by month, provider, pack, deadline).")
@@ -152,7 +167,7 @@ def _date_option(text: str | None) -> dt.date | None:
 def _version(value: bool) -> None:
     if value:
         typer.echo(f"recon {__version__}")
-        raise typer.Exit(0)
+        raise typer.Exit(ExitCode.OK)
 
 
 @app.callback()
@@ -183,7 +198,7 @@ def validate(
     opts = RunOptions(month=month, config=config, epr=epr, mapping=mapping, provider=provider, ledger=ledger,
                       no_ledger=no_ledger, log_file=log_file, quiet=quiet)
     with _steps(quiet, as_json) as steps:
-        outcome = validate_job(opts, steps=steps)
+        outcome = validate_job(opts, steps=steps, pipeline=_pipeline())
     _emit(as_json, outcome.result.to_json_dict, lambda c: render_validation(outcome.result, c), quiet=quiet)
     raise typer.Exit(outcome.exit_code)
 
@@ -210,7 +225,7 @@ def measures(
     opts = RunOptions(month=month, config=config, epr=epr, mapping=mapping, provider=provider, digital=digital,
                       person_key=person_key, ledger=ledger, no_ledger=no_ledger, log_file=log_file, quiet=quiet)
     with _steps(quiet, as_json) as steps:
-        outcome = measures_job(opts, steps=steps)
+        outcome = measures_job(opts, steps=steps, pipeline=_pipeline())
     _emit(as_json, outcome.result.to_json_dict, lambda c: render_measures(outcome.result, c), quiet=quiet)
 
 
@@ -219,7 +234,8 @@ def published(
     path: Annotated[Path, typer.Argument(help="Published MHSMS CSV, zip, or a folder of them.")],
     provider: ProviderOpt = None,
     month: Annotated[str | None, typer.Option("--month", help="Reporting month YYYY-MM.")] = None,
-    status: Annotated[str | None, typer.Option("--status", help="Performance, Provisional, Final or Adhoc.")] = None,
+    status: Annotated[PublishedStatus | None, typer.Option("--status", case_sensitive=False,
+                                                           help="Performance, Provisional, Final or Adhoc.")] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Show what NHS England published for a provider and month."""
@@ -238,7 +254,8 @@ def reconcile(
     published_path: Annotated[Path | None, typer.Option("--published", help="Published MHSMS file or folder.")] = None,
     pack: Annotated[Path | None, typer.Option("--pack", help="Write the Excel sign-off pack here.")] = None,
     mapping: MappingOpt = None,
-    status: Annotated[str | None, typer.Option("--status", help="Published STATUS to compare with.")] = None,
+    status: Annotated[PublishedStatus | None, typer.Option("--status", case_sensitive=False,
+                                                           help="Published STATUS to compare with.")] = None,
     identifiable: Annotated[
         bool | None, typer.Option("--identifiable/--masked", help="Unmasked NHS numbers in the pack (default masked).")
     ] = None,
@@ -279,7 +296,7 @@ def reconcile(
         digital=digital, person_key=person_key, ledger=ledger, no_ledger=no_ledger, log_file=log_file, quiet=quiet,
     )
     with _steps(quiet, as_json) as steps:
-        outcome = reconcile_job(opts, steps=steps)
+        outcome = reconcile_job(opts, steps=steps, pipeline=_pipeline())
     from recon.reconcile.run import reconcile_json
 
     def show(console: Console) -> None:
@@ -361,7 +378,8 @@ app.add_typer(signoff_app, name="signoff")
 def signoff(
     ctx: typer.Context,
     pack: Annotated[Path | None, typer.Option("--pack", help="The pack file being signed off.")] = None,
-    decision: Annotated[str | None, typer.Option("--decision", help="approve, caveats or reject.")] = None,
+    decision: Annotated[Decision | None, typer.Option("--decision", case_sensitive=False,
+                                                      help="approve, caveats or reject.")] = None,
     name: Annotated[str | None, typer.Option("--name", help="Full name of the person signing.")] = None,
     role: Annotated[str | None, typer.Option("--role", help="Their role, e.g. 'CYP lead'.")] = None,
     caveat: Annotated[list[str] | None, typer.Option("--caveat", help="A caveat (repeatable).")] = None,

@@ -15,12 +15,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Literal
+from typing import Any
 
+from recon.choices import PersonKey
 from recon.errors import ConfigError
 from recon.months import Month
-
-PersonKey = Literal["local", "nhs"]
 
 
 @dataclass(frozen=True)
@@ -29,7 +28,7 @@ class ProviderSettings:
 
     ods: str | None = None  # provider ODS code; None = taken from the data (OrgIDProv)
     digital: bool = False  # digital provider: mechanisms 05, 09, 10, 13 qualify whatever attendance
-    person_key: PersonKey = "local"  # count people by LocalPatientId or by a valid NHSNumber
+    person_key: PersonKey = PersonKey.LOCAL  # count people by LocalPatientId or by a valid NHSNumber
 
 
 # Inputs a run may expect, and the output/state paths a configuration may template.
@@ -193,13 +192,14 @@ def load_config(path: str | Path) -> ReconConfig:
         raise ConfigError(f"{where}: unknown section(s) {', '.join(unknown)}", hint="allowed: " + ", ".join(sorted(_TOP)))
 
     prov = _table(doc, "provider", {"ods", "digital", "person_key"}, where)
-    person_key = _typed(prov.get("person_key"), str, "provider.person_key", where)
-    if person_key is not None and person_key not in ("local", "nhs"):
-        raise ConfigError(f"{where}: provider.person_key must be 'local' or 'nhs', not {person_key!r}")
+    person_key_text = _typed(prov.get("person_key"), str, "provider.person_key", where)
+    if person_key_text is not None and person_key_text.lower() not in tuple(PersonKey):
+        raise ConfigError(f"{where}: provider.person_key must be 'local' or 'nhs', not {person_key_text!r}")
+    person_key = PersonKey(person_key_text.lower()) if person_key_text is not None else None
     provider = ProviderSettings(
         ods=_typed(prov.get("ods"), str, "provider.ods", where),
         digital=bool(_typed(prov.get("digital"), bool, "provider.digital", where)),
-        person_key=person_key or "local",
+        person_key=person_key or PersonKey.LOCAL,
     )
 
     paths_doc = _table(doc, "paths", set(PATH_KEYS), where)

@@ -1,17 +1,32 @@
-"""One exception family for every way recon can fail to run.
+"""One exception family for every way recon can fail to run, and the exit codes they map to.
 
 Data problems are *findings* (values, see :mod:`recon.findings`); these exceptions are for
-runs that cannot proceed. Each carries its exit code so the CLI maps them in one place.
-Messages must never contain patient identifiers.
+runs that cannot proceed. Each class carries its :class:`ExitCode`, here and only here, and
+the CLI maps every exception through it. Messages must never contain patient identifiers, and
+never name command-line flags: the library does not know whether a value came from a flag, a
+configuration file or a caller (the CLI words its own usage errors).
 """
 
 from __future__ import annotations
+
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    """Exit statuses of contract.md."""
+
+    OK = 0  # clean
+    FINDINGS = 1  # findings or discrepancies to review
+    FAILED = 2  # could not run: bad arguments, input, configuration, rules, ledger, output
+    MISSING_INPUT = 3  # an expected input for the month is missing or stale
+    INTERRUPTED = 130  # Ctrl-C
+    BROKEN_PIPE = 141  # the reader of standard output went away (`recon ... | head`)
 
 
 class ReconError(Exception):
     """Base class: the run could not go on. ``exit_code`` follows contract.md."""
 
-    exit_code = 2
+    exit_code: ExitCode = ExitCode.FAILED
 
     def __init__(self, message: str, *, hint: str | None = None) -> None:
         super().__init__(message)
@@ -23,7 +38,7 @@ class ReconError(Exception):
 
 
 class UsageError(ReconError):
-    """Bad arguments on the command line."""
+    """Bad arguments: a value the caller gave cannot be used."""
 
 
 class InputError(ReconError):
@@ -60,13 +75,18 @@ class ConfigError(ReconError):
 
 
 class RulesError(ReconError):
-    """A file under rules/ is invalid (mapping, tolerances, code lists)."""
+    """A rules file is invalid (catalogue, validation rules, tolerances, code lists, mapping)."""
 
 
 class MissingInputError(ReconError):
     """An expected input for the month is missing or too old (scheduled runs)."""
 
-    exit_code = 3
+    exit_code = ExitCode.MISSING_INPUT
+
+
+class MonthNotPublishedError(MissingInputError):
+    """The published files are there but do not carry the month yet (exit 3 for ``recon
+    published``; a pre-deadline reconciliation goes on without them)."""
 
 
 class LockedError(ReconError):
@@ -75,3 +95,7 @@ class LockedError(ReconError):
 
 class LedgerError(ReconError):
     """The run ledger cannot be opened, written or trusted."""
+
+
+class OutputError(ReconError):
+    """An output (pack, JSON file, log) cannot be written: the previous one is left as it was."""

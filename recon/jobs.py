@@ -15,11 +15,15 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Generic, TypeVar
 
 from recon import __version__
+<<<<<<< HEAD
 from recon.cache import RunCache, cached, open_cache, run_key
 from recon.cache import input_files as cached_input_files
+=======
+from recon.choices import PersonKey
+>>>>>>> main
 from recon.config import INPUT_ROLES, ProviderSettings, ReconConfig, load_config
 from recon.errors import LedgerError, MissingInputError, ReconError, UsageError
 from recon.findings import Severity
@@ -37,10 +41,16 @@ from recon.ledger import (
     rules_version,
     trend_frame,
 )
+from recon.measures.model import MeasuresResult
 from recon.months import Month
+from recon.pack.model import PackInfo, PackOptions
+from recon.pipeline import Pipeline, WritePack
+from recon.reconcile.model import ReconcileResult
+from recon.reconcile.run import reconcile_json
 from recon.rules_files import using_rules_dir
-from recon.runctl import LOG, RunLock, Steps, configure_logging, lock_path, stage_file
+from recon.runctl import LOG, RunLock, StagedFile, Steps, configure_logging, lock_path, stage_file
 from recon.signoff import sha256_file
+from recon.validation import ValidationReport
 
 
 @dataclass(frozen=True)
@@ -63,7 +73,7 @@ class RunOptions:
     people_lists: bool = False
     provider: str | None = None
     digital: bool | None = None
-    person_key: str | None = None
+    person_key: PersonKey | None = None
     ledger: Path | None = None
     no_ledger: bool = False
     log_file: Path | None = None
@@ -104,13 +114,18 @@ class ResolvedRun:
         return value if isinstance(value, Path) else None
 
 
+R = TypeVar("R", ReconcileResult, MeasuresResult, ValidationReport)
+
+
 @dataclass(frozen=True)
-class JobOutcome:
+class JobOutcome(Generic[R]):
+    """What a job did: its result (the one object every renderer reads), exit code and outputs."""
+
     run_id: str
     resolved: ResolvedRun
-    result: Any  # ReconcileResult | MeasuresResult | ValidationReport
+    result: R
     exit_code: int
-    pack: Any = None  # PackInfo of the written pack
+    pack: PackInfo | None = None  # the written pack
     pack_sha256: str | None = None
     ledger: Path | None = None
 
@@ -126,17 +141,14 @@ def resolve(opts: RunOptions, command: str) -> ResolvedRun:
     """Merge flags over the configuration file; every path template is filled for the month."""
     cfg = load_optional_config(opts.config)
     month = Month.parse(opts.month, today=opts.today)
-    person_key = opts.person_key or (cfg.provider.person_key if "person_key" in cfg.provider_set else "local")
-    if person_key not in ("local", "nhs"):
-        raise UsageError(f"--person-key must be 'local' or 'nhs', not {person_key!r}")
     settings = ProviderSettings(
         ods=opts.provider or cfg.provider.ods,
         digital=cfg.provider.digital if opts.digital is None else opts.digital,
-        person_key=person_key,  # type: ignore[arg-type]
+        person_key=PersonKey(opts.person_key) if opts.person_key is not None else cfg.provider.person_key,
     )
     epr = opts.epr or cfg.path("epr", month)
     if epr is None and command in ("validate", "measures", "reconcile"):
-        raise UsageError("--epr is required (or set paths.epr in the --config file)")
+        raise UsageError("the local extract (epr) is required: give it, or set paths.epr in the configuration")
     ledger: Path | None = None
     if not opts.no_ledger:
         ledger = resolve_ledger_path(opts.ledger, cfg.path("ledger", month))
@@ -190,7 +202,7 @@ def check_inputs(run: ResolvedRun, *, now: float | None = None) -> None:
             )
 
 
-def _recorded(run: ResolvedRun, opts: RunOptions, body: Callable[[Ledger | None, str], JobOutcome]) -> JobOutcome:
+def _recorded(run: ResolvedRun, opts: RunOptions, body: Callable[[Ledger | None, str], JobOutcome[R]]) -> JobOutcome[R]:
     """Logging, input checks (exit 3) and the ledger (exit 2) before ``body``; a run that fails is recorded too."""
     configure_logging(quiet=opts.quiet, log_file=run.log_file, verbose=opts.verbose)
     LOG.info("%s %s for %s started by %s (recon %s)", run.command, run.month,
@@ -241,6 +253,7 @@ def _inputs(run: ResolvedRun, cache: RunCache | None = None) -> tuple[InputFile,
     return tuple(out)
 
 
+<<<<<<< HEAD
 def _cache_key(run: ResolvedRun, inputs: tuple[InputFile, ...]) -> str:
     """Everything a run's result depends on (recon.cache): parameters, inputs, rules, code."""
     parts = (run.command, str(run.month), run.settings, run.mapping, run.status,
@@ -249,34 +262,49 @@ def _cache_key(run: ResolvedRun, inputs: tuple[InputFile, ...]) -> str:
 
 
 def _values(result: Any, source: str) -> list[ValueRow]:
+=======
+def _values(result: MeasuresResult, source: str) -> list[ValueRow]:
+>>>>>>> main
     return [ValueRow(v.id, source, v.value, v.breakdown, v.level, v.numerator, v.denominator) for v in result.values]
 
 
 # --------------------------------------------------------------------------- jobs
 
 
-def reconcile_job(opts: RunOptions, *, steps: Steps | None = None) -> JobOutcome:
+def reconcile_job(opts: RunOptions, *, pipeline: Pipeline, steps: Steps | None = None) -> JobOutcome[ReconcileResult]:
     """The whole scheduled reconciliation; see the module docstring for the order and why."""
     run = resolve(opts, "reconcile")
-    return _recorded(run, opts, lambda ledger, run_id: _reconcile(run, ledger, run_id, steps or Steps(False)))
+    return _recorded(run, opts,
+                     lambda ledger, run_id: _reconcile(run, ledger, run_id, steps or Steps(False), pipeline))
 
 
+<<<<<<< HEAD
 def _reconcile(run: ResolvedRun, ledger: Ledger | None, run_id: str, steps: Steps) -> JobOutcome:
     from recon.reconcile.model import ReconcileResult
     from recon.reconcile.run import run_reconcile
 
+=======
+def _reconcile(run: ResolvedRun, ledger: Ledger | None, run_id: str, steps: Steps,
+               pipeline: Pipeline) -> JobOutcome[ReconcileResult]:
+>>>>>>> main
     with RunLock(lock_path(_lock_anchor(run), run.settings.ods, run.month),
                  f"{run.settings.ods or 'any provider'} {run.month}"):
         started = now_utc()
         t0 = time.monotonic()
         steps.step("reconcile")
         assert run.epr is not None
+<<<<<<< HEAD
         cache = open_cache(run.ledger)
         inputs = _inputs(run, cache)
         result = cached(cache, _cache_key(run, inputs), ReconcileResult, lambda: run_reconcile(
             run.month, run.epr, progress=steps.callback, extract=run.extract,  # type: ignore[arg-type]
             published=run.published, mapping=run.mapping, status=run.status, settings=run.settings))
         result = dataclasses.replace(result, started=started, finished=now_utc())
+=======
+        result = pipeline.reconcile(run.month, run.epr, progress=steps.callback, extract=run.extract,
+                                    published=run.published, mapping=run.mapping, status=run.status,
+                                    settings=run.settings)
+>>>>>>> main
         provider = result.provider
         if ledger is not None and result.exceptions:
             statuses = ledger.exception_statuses(provider, run.month, [e.exception_id for e in result.exceptions])
@@ -290,7 +318,7 @@ def _reconcile(run: ResolvedRun, ledger: Ledger | None, run_id: str, steps: Step
             extras["deadline"] = run.deadline.isoformat()
         result = dataclasses.replace(result, trend=trend, extras=extras)
         pack_info, pack_sha = None, None
-        staged = []
+        staged: list[StagedFile] = []
         try:
             if run.pack is not None:
                 steps.step("pack")
@@ -298,11 +326,10 @@ def _reconcile(run: ResolvedRun, ledger: Ledger | None, run_id: str, steps: Step
                 assert run.pack is not None
                 pack_stage = stage_file(run.pack)
                 staged.append(pack_stage)
-                pack_info, pack_sha = _write_pack(result, pack_stage.tmp, run, time.monotonic() - t0)
+                pack_info, pack_sha = _write_pack(pipeline.write_pack, result, pack_stage.tmp, run,
+                                                  time.monotonic() - t0)
                 pack_stage.ready()
             if run.json_file is not None:
-                from recon.reconcile.run import reconcile_json
-
                 json_stage = stage_file(run.json_file)
                 staged.append(json_stage)
                 json_stage.tmp.write_text(_dumps(reconcile_json(result)), encoding="utf-8")
@@ -327,8 +354,8 @@ def _reconcile(run: ResolvedRun, ledger: Ledger | None, run_id: str, steps: Step
         finally:
             for s in staged:
                 s.discard()
-        if pack_info is not None and dataclasses.is_dataclass(pack_info) and run.pack is not None:
-            pack_info = dataclasses.replace(pack_info, path=run.pack)  # type: ignore[type-var]
+        if pack_info is not None and run.pack is not None:
+            pack_info = dataclasses.replace(pack_info, path=run.pack)
     pack_note = f"; pack {run.pack}" if run.pack is not None else ""
     _log_outcome(run, run_id, exit_code, f"{len(result.discrepancies)} discrepancies beyond tolerance, "
                  f"{sum(1 for f in result.findings if f.severity is Severity.ERROR)} error-level findings"
@@ -349,7 +376,7 @@ def _lock_anchor(run: ResolvedRun) -> Path:
     return Path(tempfile.gettempdir()) / "recon"
 
 
-def _commit(ledger: Ledger | None, record: RunRecord, staged: list[Any]) -> None:
+def _commit(ledger: Ledger | None, record: RunRecord, staged: list[StagedFile]) -> None:
     """Record the run, then move outputs into place; a failed commit puts the previous outputs back."""
     if ledger is None:
         for s in staged:
@@ -383,10 +410,8 @@ def _keep_signed_pack(run: ResolvedRun, ledger: Ledger | None) -> ResolvedRun:
     return dataclasses.replace(run, pack=beside)
 
 
-def _write_pack(result: Any, tmp: Path, run: ResolvedRun, seconds: float) -> tuple[Any, str]:
-    from recon.pack.model import PackOptions
-    from recon.pack.save import write_pack
-
+def _write_pack(write_pack: WritePack, result: ReconcileResult, tmp: Path, run: ResolvedRun,
+                seconds: float) -> tuple[PackInfo, str]:
     options = PackOptions(
         identifiable=run.identifiable,
         deadline=run.deadline,
@@ -400,7 +425,7 @@ def _write_pack(result: Any, tmp: Path, run: ResolvedRun, seconds: float) -> tup
     return info, sha256_file(tmp)
 
 
-def _dumps(payload: Any) -> str:
+def _dumps(payload: dict[str, object]) -> str:
     import json
 
     return json.dumps(payload, indent=2, default=str, ensure_ascii=False) + "\n"
@@ -412,12 +437,14 @@ def _log_outcome(run: ResolvedRun, run_id: str, exit_code: int, detail: str) -> 
         LOG.warning("%s %s: %s (exit 1)", run.command, run.month, detail)
 
 
-def measures_job(opts: RunOptions, *, steps: Steps | None = None) -> JobOutcome:
+def measures_job(opts: RunOptions, *, pipeline: Pipeline, steps: Steps | None = None) -> JobOutcome[MeasuresResult]:
     """``recon measures`` with its run (inputs, every value) recorded in the ledger."""
     run = resolve(opts, "measures")
-    return _recorded(run, opts, lambda ledger, run_id: _measures(run, ledger, run_id, steps or Steps(False)))
+    return _recorded(run, opts,
+                     lambda ledger, run_id: _measures(run, ledger, run_id, steps or Steps(False), pipeline))
 
 
+<<<<<<< HEAD
 def _measures(run: ResolvedRun, ledger: Ledger | None, run_id: str, steps: Steps) -> JobOutcome:
     from recon.measures.engine import run_measures
     from recon.measures.model import MeasuresResult
@@ -430,6 +457,14 @@ def _measures(run: ResolvedRun, ledger: Ledger | None, run_id: str, steps: Steps
     inputs = _inputs(run, cache)
     result = cached(cache, _cache_key(run, inputs), MeasuresResult,
                     lambda: run_measures(epr, run.month, mapping=run.mapping, settings=run.settings))
+=======
+def _measures(run: ResolvedRun, ledger: Ledger | None, run_id: str, steps: Steps,
+              pipeline: Pipeline) -> JobOutcome[MeasuresResult]:
+    started = now_utc()
+    steps.step("measures")
+    assert run.epr is not None
+    result = pipeline.measures(run.epr, run.month, mapping=run.mapping, settings=run.settings)
+>>>>>>> main
     record = RunRecord(run_id, "measures", result.provider, run.month, started, now_utc(), 0, __version__,
                        rules_version(), inputs=inputs, values=tuple(_values(result, "local")))
     _commit(ledger, record, [])
@@ -437,12 +472,14 @@ def _measures(run: ResolvedRun, ledger: Ledger | None, run_id: str, steps: Steps
     return JobOutcome(run_id, run, result, 0, ledger=run.ledger)
 
 
-def validate_job(opts: RunOptions, *, steps: Steps | None = None) -> JobOutcome:
+def validate_job(opts: RunOptions, *, pipeline: Pipeline, steps: Steps | None = None) -> JobOutcome[ValidationReport]:
     """``recon validate`` with its run (inputs, exit code) recorded in the ledger."""
     run = resolve(opts, "validate")
-    return _recorded(run, opts, lambda ledger, run_id: _validate(run, ledger, run_id, steps or Steps(False)))
+    return _recorded(run, opts,
+                     lambda ledger, run_id: _validate(run, ledger, run_id, steps or Steps(False), pipeline))
 
 
+<<<<<<< HEAD
 def _validate(run: ResolvedRun, ledger: Ledger | None, run_id: str, steps: Steps) -> JobOutcome:
     from recon.validation import ValidationReport, validate_extract
 
@@ -454,6 +491,14 @@ def _validate(run: ResolvedRun, ledger: Ledger | None, run_id: str, steps: Steps
     inputs = _inputs(run, cache)
     report = cached(cache, _cache_key(run, inputs), ValidationReport,
                     lambda: validate_extract(epr, run.month, mapping=run.mapping, settings=run.settings))
+=======
+def _validate(run: ResolvedRun, ledger: Ledger | None, run_id: str, steps: Steps,
+              pipeline: Pipeline) -> JobOutcome[ValidationReport]:
+    started = now_utc()
+    steps.step("validate")
+    assert run.epr is not None
+    report = pipeline.validate(run.epr, run.month, mapping=run.mapping, settings=run.settings)
+>>>>>>> main
     exit_code = int(report.exit_code)
     record = RunRecord(run_id, "validate", getattr(report, "provider", None) or run.settings.ods, run.month,
                        started, now_utc(), exit_code, __version__, rules_version(),

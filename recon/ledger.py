@@ -733,7 +733,7 @@ def load_history(ledger: Ledger, *, provider: str | None = None, measure_ids: Se
                  months: int = 12) -> History:
     """The last ``months`` months up to the newest month recorded for the provider (latest run per month)."""
     if months < 1:
-        raise UsageError("--months must be at least 1")
+        raise UsageError("the number of months must be at least 1")
     if provider is None:
         known = ledger.providers()
         if len(known) > 1:

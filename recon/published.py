@@ -14,7 +14,7 @@ refreshed data. The choice is stated in ``notes``.
 Missing data: a path that does not exist, or a month none of the files carries, raises
 :class:`MissingInputError` (exit 3: that month's publication is not there yet). A provider
 with no rows is not an error (a new or small provider may be absent): the selection is empty
-and its ``notes`` say so and suggest checking the ODS code. A ``--status`` that is not one of
+and its ``notes`` say so and suggest checking the ODS code. A status that is not one of
 :data:`STATUS_ORDER` raises :class:`UsageError` (exit 2).
 """
 
@@ -28,14 +28,10 @@ from typing import Any
 
 import polars as pl
 
-from recon.errors import InputError, MissingInputError, UsageError
+from recon.choices import PublishedStatus
+from recon.errors import InputError, MissingInputError, MonthNotPublishedError, UsageError
 from recon.months import Month
 from recon.sources.text import read_csv_text
-
-
-class MonthNotPublishedError(MissingInputError):
-    """The published files are there but do not carry the month yet (exit 3 for ``recon
-    published``; a pre-deadline reconciliation goes on without them)."""
 
 COLUMNS: tuple[str, ...] = (
     "REPORTING_PERIOD_START",
@@ -50,7 +46,7 @@ COLUMNS: tuple[str, ...] = (
     "MEASURE_NAME",
     "MEASURE_VALUE",
 )
-STATUS_ORDER: tuple[str, ...] = ("Final", "Performance", "Provisional", "Adhoc")
+STATUS_ORDER: tuple[str, ...] = tuple(PublishedStatus)
 SUPPRESSED = "*"
 
 #: The typed frame every selection holds (one row per published figure).
@@ -284,12 +280,13 @@ def _dedupe(rows: pl.DataFrame) -> pl.DataFrame:
 
 
 def normalise_status(status: str | None) -> str | None:
+    """The status asked for in its published spelling (any case accepted); UsageError when unknown."""
     if status is None:
         return None
-    for s in STATUS_ORDER:
-        if s.lower() == status.strip().lower():
-            return s
-    raise UsageError(f"--status must be one of {', '.join(STATUS_ORDER)}, not {status!r}")
+    chosen = PublishedStatus.parse(status)
+    if chosen is None:
+        raise UsageError(f"the published status must be one of {', '.join(STATUS_ORDER)}, not {status!r}")
+    return chosen.value
 
 
 def _month_text(d: dt.date) -> str:

@@ -104,3 +104,45 @@ def render_catalog(rules: tuple[RuleDoc, ...], console: Console) -> None:
         table.add_row(Text(r.id), Text(r.kind), Text(r.severity or "-"), Text(r.title))
     console.print(table)
     console.print(Text("'recon rules ID' shows one rule in full."))
+
+
+_KIND_TITLES = {
+    "validation": "Validation rules (record level)",
+    "reader": "Reader rules (files that cannot be read as they are)",
+    "mapping": "Mapping rules (an EPR mapping that does not fit the export)",
+    "published": "Published-file rules",
+    "reconcile": "Reconciliation input rules",
+    "measure": "Measures (rules/measures.toml)",
+    "tolerance": "Tolerances (rules/tolerances.toml)",
+}
+
+
+def rules_markdown(rules: tuple[RuleDoc, ...]) -> str:
+    """docs/rules.md: every rule id ``recon rules`` documents, by kind (kept current by a test)."""
+    lines = [
+        "# Rules",
+        "",
+        "Every rule id recon can raise or apply, as `recon rules` documents it. Generated from the rules",
+        "files (`recon/rules/`); do not edit by hand: regenerate with",
+        "`RECON_UPDATE_DOCS=1 .venv/bin/python -m pytest tests/test_docs.py` after changing a rules file.",
+        "",
+    ]
+    for kind in KINDS:
+        of_kind = [r for r in rules if r.kind == kind]
+        if not of_kind:
+            continue
+        lines += [f"## {_KIND_TITLES.get(kind, kind)}", ""]
+        if kind == "measure":
+            lines += ["| ID | Measure | Family, kind |", "|---|---|---|"]
+            lines += [f"| {r.id} | {_cell(r.title)} | {_cell(r.doc.rsplit('(', 1)[-1].rstrip(')'))} |" for r in of_kind]
+            lines.append("")
+            continue
+        for r in of_kind:
+            where = "; ".join(x for x in (r.table, r.column) if x)
+            facts = ", ".join(x for x in (r.severity, where) if x)
+            lines += [f"### {r.id}: {r.title}", "", f"*{facts}*" if facts else "", "", r.doc, ""]
+    return "\n".join(line for i, line in enumerate(lines) if not (line == "" and i and lines[i - 1] == "")) + "\n"
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|")

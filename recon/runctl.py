@@ -20,7 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
 
-from recon.errors import LockedError, ReconError
+from recon.errors import LockedError, OutputError
 
 LOG = logging.getLogger("recon")
 TEST_PAUSE_ENV = "RECON_TEST_PAUSE_BEFORE_RENAME"  # test hook: seconds to sleep with a half-finished output
@@ -125,10 +125,6 @@ def _alive(pid: int) -> bool:
     except OSError:
         return True
     return True
-
-
-class OutputError(ReconError):
-    """An output (pack, JSON file) cannot be written: the previous one is left as it was."""
 
 
 def _test_pause() -> None:

@@ -17,10 +17,11 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from recon.choices import Decision
 from recon.errors import LedgerError, UsageError
 from recon.ledger import InputFile, Ledger, RunRow, input_paths, iso, now_utc, os_user
 
-DECISIONS = ("approve", "caveats", "reject")
+DECISIONS = tuple(d.value for d in Decision)
 GENESIS = "0" * 64
 _FIELDS = ("seq", "signoff_id", "at", "provider", "month", "run_id", "pack_path", "pack_sha256", "inputs",
            "decision", "name", "role", "caveats", "os_user", "prev_hash")
@@ -120,16 +121,17 @@ def sign_off(ledger: Ledger, pack: Path, decision: str | None = None, name: str 
         decision, name, role = decision or filled.decision, name or filled.name, role or filled.role
         caveats = tuple(caveats) or filled.caveats
     if decision is None or name is None or role is None:
-        raise UsageError("give --decision, --name and --role, or fill in Decision, Name and Role on the pack's "
-                         "Sign-off sheet")
-    decision = decision.strip().lower()
-    if decision not in DECISIONS:
-        raise UsageError(f"--decision must be one of {', '.join(DECISIONS)}, not {decision!r}")
+        raise UsageError("a sign-off needs a decision, a name and a role: give them, or fill in Decision, Name "
+                         "and Role on the pack's Sign-off sheet")
+    chosen = Decision.parse(decision)
+    if chosen is None:
+        raise UsageError(f"the decision must be one of {', '.join(DECISIONS)}, not {decision.strip().lower()!r}")
+    decision = chosen.value
     caveat_list = tuple(c.strip() for c in caveats if c.strip())
-    if decision == "caveats" and not caveat_list:
-        raise UsageError("--decision caveats needs at least one --caveat \"...\"")
+    if chosen is Decision.CAVEATS and not caveat_list:
+        raise UsageError("a decision to approve with caveats needs at least one caveat")
     if not name.strip() or not role.strip():
-        raise UsageError("--name and --role must not be empty")
+        raise UsageError("the name and the role must not be empty")
     pack_sha = sha256_file(pack)
     run = ledger.run_for_pack(pack_sha) or _run_by_content(ledger, pack)
     if run is None:
@@ -174,8 +176,8 @@ def _filled(pack: Path) -> Any:
     try:
         return read_signoff(pack)
     except _UNREADABLE:
-        raise UsageError(f"{pack}: not a readable pack workbook, so its Sign-off sheet cannot be read; "
-                         "give --decision, --name and --role") from None
+        raise UsageError(f"{pack}: not a readable pack workbook, so its Sign-off sheet cannot be read: "
+                         "a sign-off needs a decision, a name and a role given with it") from None
 
 
 def _run_by_content(ledger: Ledger, pack: Path) -> RunRow | None:

@@ -128,5 +128,5 @@ def test_without_config_defaults_and_epr_required(monkeypatch: pytest.MonkeyPatc
     assert (r.settings.ods, r.settings.digital, r.settings.person_key, r.identifiable) == (None, False, "local", False)
     assert r.ledger is not None and r.ledger.name == "ledger.sqlite" and "recon" in str(r.ledger)
     assert resolve(RunOptions(month="2024-09", epr=Path("x"), no_ledger=True), "reconcile").ledger is None
-    with pytest.raises(UsageError, match="--epr is required"):
+    with pytest.raises(UsageError, match=r"local extract \(epr\) is required"):
         resolve(RunOptions(month="2024-09"), "reconcile")

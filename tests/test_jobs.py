@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import shutil
@@ -15,6 +16,7 @@ from recon.cli import app
 from recon.errors import LedgerError
 from recon.jobs import RunOptions, measures_job, reconcile_job, validate_job
 from recon.ledger import Ledger
+from recon.pipeline import library_pipeline
 from recon.runctl import Steps, progress_enabled
 from tests.ledger import standins
 
@@ -45,7 +47,7 @@ def test_failed_ledger_write_puts_the_previous_pack_back(tmp_path: Path, ledger_
                                                          monkeypatch: pytest.MonkeyPatch) -> None:
     epr = standins.write_epr(tmp_path / "epr", values={"MHS95": 1})
     pack = tmp_path / "pack.xlsx"
-    first = reconcile_job(RunOptions(month="2024-09", epr=epr, pack=pack))
+    first = reconcile_job(RunOptions(month="2024-09", epr=epr, pack=pack), pipeline=standins.pipeline())
     assert first.exit_code == 0 and first.pack.path == pack and first.pack_sha256 is not None
     before = pack.read_bytes()
 
@@ -55,13 +57,13 @@ def test_failed_ledger_write_puts_the_previous_pack_back(tmp_path: Path, ledger_
     monkeypatch.setattr(Ledger, "record_run", full)
     standins.write_epr(epr, values={"MHS95": 2})
     with pytest.raises(LedgerError, match="disk full"):
-        reconcile_job(RunOptions(month="2024-09", epr=epr, pack=pack))
+        reconcile_job(RunOptions(month="2024-09", epr=epr, pack=pack), pipeline=standins.pipeline())
     assert pack.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".pack")) == []
     # a first pack that cannot be recorded is not left behind either
     other = tmp_path / "first.xlsx"
     with pytest.raises(LedgerError):
-        reconcile_job(RunOptions(month="2024-09", epr=epr, pack=other))
+        reconcile_job(RunOptions(month="2024-09", epr=epr, pack=other), pipeline=standins.pipeline())
     assert not other.exists()
 
 
@@ -69,9 +71,10 @@ def test_corrupt_ledger_is_found_before_any_work(tmp_path: Path, ledger_path: Pa
                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     ledger_path.write_bytes(b"garbage" * 100)
     called: list[int] = []
-    import recon.reconcile.run
+    import recon.cli
 
-    monkeypatch.setattr(recon.reconcile.run, "run_reconcile", lambda *a, **k: called.append(1))
+    monkeypatch.setattr(recon.cli, "PIPELINE", dataclasses.replace(standins.pipeline(),
+                                                                  reconcile=lambda *a, **k: called.append(1)))
     res = cli("reconcile", "--month", "2024-09", "--epr", standins.write_epr(tmp_path / "epr"),
               "--pack", tmp_path / "p.xlsx")
     assert res.exit_code == 2 and "not a SQLite database" in res.stderr
@@ -82,7 +85,6 @@ def test_corrupt_ledger_is_found_before_any_work(tmp_path: Path, ledger_path: Pa
 def test_progress_callback_is_handed_to_the_reconciliation(tmp_path: Path, ledger_path: Path,
                                                            monkeypatch: pytest.MonkeyPatch) -> None:
     """The job's progress steps include the ones run_reconcile reports (load, ...)."""
-    standins.install(lambda obj, name, value: monkeypatch.setattr(obj, name, value, raising=False))
     seen: list[str] = []
 
     class Recording(Steps):
@@ -90,7 +92,7 @@ def test_progress_callback_is_handed_to_the_reconciliation(tmp_path: Path, ledge
             seen.append(name)
 
     epr = standins.write_epr(tmp_path / "epr")
-    outcome = reconcile_job(RunOptions(month="2024-09", epr=epr), steps=Recording(False))
+    outcome = reconcile_job(RunOptions(month="2024-09", epr=epr), steps=Recording(False), pipeline=standins.pipeline())
     assert outcome.exit_code == 0  # the stand-in's default: no discrepancy
     assert seen[:2] == ["reconcile", "load"]
     assert progress_enabled(quiet=False, as_json=False) is False  # pytest is not a terminal
@@ -98,8 +100,8 @@ def test_progress_callback_is_handed_to_the_reconciliation(tmp_path: Path, ledge
 
 @needs_sample
 def test_measures_and_validate_record_lighter_runs(ledger_path: Path) -> None:
-    m = measures_job(RunOptions(month="2024-09", epr=SAMPLE / "mhsds"))
-    v = validate_job(RunOptions(month="2024-09", epr=SAMPLE / "mhsds"))
+    m = measures_job(RunOptions(month="2024-09", epr=SAMPLE / "mhsds"), pipeline=library_pipeline())
+    v = validate_job(RunOptions(month="2024-09", epr=SAMPLE / "mhsds"), pipeline=library_pipeline())
     with Ledger.open(ledger_path) as led:
         runs = {r.command: r for r in led.runs()}
         assert set(runs) == {"measures", "validate"}

@@ -121,7 +121,7 @@ def test_missing_inputs_exit_3_and_bad_arguments_exit_2(tmp_path):
     nobody = select_published(p, provider="RZZ", month=Month(2024, 9), status=None)
     assert nobody.rows.height == 0 and nobody.to_json_dict() == {"rows": []}
     assert any("RZZ has no Provider rows for 2024-09" in n and "ODS code" in n for n in nobody.notes)
-    with pytest.raises(UsageError, match="--status"):
+    with pytest.raises(UsageError, match="published status must be one of"):
         select_published(p, provider=None, month=None, status="Draft")
 
 

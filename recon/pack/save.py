@@ -13,7 +13,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from recon.errors import UsageError
+from recon.errors import OutputError
 from recon.pack.model import PackInfo, PackOptions
 from recon.pack.xlsx import build_workbook
 from recon.reconcile.model import ReconcileResult
@@ -35,9 +35,9 @@ def write_pack(result: ReconcileResult, path: Path, options: PackOptions | None 
     path = Path(path)
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir():
-        raise UsageError(f"cannot write the pack {path}: folder {folder} does not exist")
+        raise OutputError(f"cannot write the pack {path}: folder {folder} does not exist")
     if path.suffix.lower() != ".xlsx":
-        raise UsageError(f"cannot write the pack {path}: the file name must end in .xlsx")
+        raise OutputError(f"cannot write the pack {path}: the file name must end in .xlsx")
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".xlsx.tmp", dir=folder)
     tmp = Path(tmp_name)
     try:
@@ -51,7 +51,7 @@ def write_pack(result: ReconcileResult, path: Path, options: PackOptions | None 
             os.fsync(fh.fileno())
         os.replace(tmp, path)
     except OSError as exc:
-        raise UsageError(f"cannot write the pack {path}: {exc.strerror or exc}") from None
+        raise OutputError(f"cannot write the pack {path}: {exc.strerror or exc}") from None
     finally:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()

@@ -47,7 +47,7 @@ def _esc(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-class _FastWriter(WorksheetWriter):
+class _FastWriter(WorksheetWriter):  # type: ignore[misc]  # openpyxl is untyped
     """openpyxl's streaming sheet writer, with plain text and numbers serialised directly.
 
     openpyxl without lxml spends ~90% of a long sheet's time building one XML element per

@@ -217,7 +217,8 @@ def run_reconcile(
     selection = None
     unpublished: list[str] = []
     if published is not None:
-        from recon.published import MonthNotPublishedError, select_published
+        from recon.errors import MonthNotPublishedError
+        from recon.published import select_published
 
         try:
             selection = select_published(Path(published), provider=None, month=month, status=status)

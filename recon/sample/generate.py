@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import IO
+from typing import IO, cast
 
 import numpy as np
 import polars as pl
@@ -145,7 +145,7 @@ def _valid_test_numbers() -> np.ndarray:
     valid = check != 10
     numbers = base[valid] * 10 + check[valid]
     numbers.setflags(write=False)
-    return numbers
+    return cast(np.ndarray, numbers)
 
 
 def _nhs_numbers(rng: np.random.Generator, n: int) -> pl.Series:

@@ -8,6 +8,7 @@ manifest (``sample_data/planted.json``) that the tests hold recon to.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -70,7 +71,7 @@ def plant_problems(tables: Tables, month: Month, manifest: Manifest) -> Tables:
     # 1. Four invalid NHS numbers: two bad check digits, one nine digits long, one eleven.
     people = mpi.get_column("LocalPatientId")
     numbers = mpi.get_column("NHSNumber")
-    bad = {
+    bad: dict[int, tuple[str, str, Callable[[str], str], str]] = {
         10: ("VAL006", "check_digit", lambda s: s[:9] + str((int(s[9]) + 1) % 10), "check digit altered"),
         20: ("VAL006", "check_digit", lambda s: s[:9] + str((int(s[9]) + 3) % 10), "check digit altered"),
         30: ("VAL005", "length", lambda s: s[:9], "nine digits (last digit lost)"),

@@ -9,6 +9,7 @@ pre-deadline extract, as NHS England would have computed them from that submissi
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -46,8 +47,8 @@ def suppressed(v: MeasureValue, percentage: bool) -> str:
     return suppressed_text(float(v.value))
 
 
-def _day(d: object) -> str:
-    return d.strftime("%d/%m/%Y")  # type: ignore[attr-defined]
+def _day(d: dt.date) -> str:
+    return d.strftime("%d/%m/%Y")
 
 
 def measure_rows(

@@ -7,6 +7,7 @@ the real pack would show from the result (exception statuses, trend rows, option
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import json
@@ -18,6 +19,7 @@ from recon.findings import Severity
 from recon.measures.model import MeasuresResult, MeasureValue
 from recon.months import Month
 from recon.pack.model import PackInfo
+from recon.pipeline import Pipeline, library_pipeline
 from recon.reconcile.model import Comparison, ComparisonStatus, ExceptionRecord, ReconcileResult
 
 
@@ -68,13 +70,17 @@ def fake_write_pack(result: ReconcileResult, path: Path, options: Any) -> PackIn
     return PackInfo(Path(path), hashlib.sha256(data).hexdigest(), ("Cover",), len(result.exceptions))
 
 
-def install(setattr_: Any) -> None:
-    """Install with pytest's ``monkeypatch.setattr`` (or plain ``setattr`` in a subprocess)."""
-    import recon.pack.save
-    import recon.reconcile.run
+def pipeline() -> Pipeline:
+    """The library pipeline with the reconciliation and the pack writer replaced by stand-ins."""
+    return dataclasses.replace(library_pipeline(), reconcile=fake_run_reconcile, write_pack=fake_write_pack)
 
-    setattr_(recon.reconcile.run, "run_reconcile", fake_run_reconcile)
-    setattr_(recon.pack.save, "write_pack", fake_write_pack)
+
+def install(setattr_: Any) -> None:
+    """Give the CLI the stand-in pipeline, with pytest's ``monkeypatch.setattr`` (or plain
+    ``setattr`` in a subprocess)."""
+    import recon.cli
+
+    setattr_(recon.cli, "PIPELINE", pipeline())
 
 
 if __name__ == "__main__":  # python -m tests.ledger.standins ARGS...: the CLI with stand-ins (fault tests)

@@ -57,11 +57,11 @@ def test_sign_off_is_bound_to_pack_and_inputs_and_verifies_clean(signed_run: dic
 
 def test_bad_sign_off_requests(signed_run: dict[str, Path], tmp_path: Path, cli: Any) -> None:
     res = cli("signoff", "--pack", signed_run["pack"], "--decision", "caveats", "--name", "A", "--role", "B")
-    assert res.exit_code == 2 and "needs at least one --caveat" in res.stderr
+    assert res.exit_code == 2 and "needs at least one caveat" in res.stderr
     res = cli("signoff", "--pack", signed_run["pack"], "--decision", "maybe", "--name", "A", "--role", "B")
-    assert res.exit_code == 2 and "approve, caveats, reject" in res.stderr
+    assert res.exit_code == 2 and all(w in res.stderr for w in ("'maybe'", "'approve'", "'caveats'", "'reject'"))
     res = cli("signoff", "--pack", signed_run["pack"])
-    assert res.exit_code == 2 and "give --decision, --name and --role" in res.stderr
+    assert res.exit_code == 2 and "needs a decision, a name and a role" in res.stderr
     other = tmp_path / "other.xlsx"
     other.write_bytes(b"not written by recon")
     res = _sign(cli, other)

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from openpyxl import Workbook, load_workbook
 
-from recon.errors import UsageError
+from recon.errors import OutputError
 from recon.findings import Severity
 from recon.pack import xlsx as pack_xlsx
 from recon.pack.fingerprint import fingerprint_workbook, stated_fingerprint, verify_pack
@@ -294,16 +294,16 @@ def test_failure_while_saving_leaves_earlier_pack(tmp_path: Path, monkeypatch: p
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(Workbook, "save", half_save)
-    with pytest.raises(UsageError, match="No space left on device"):
+    with pytest.raises(OutputError, match="No space left on device"):
         write_pack(make_result(), target, OPTIONS)
     assert target.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["pack.xlsx"]
 
 
 def test_unwritable_destination_is_a_usage_error(tmp_path: Path) -> None:
-    with pytest.raises(UsageError, match="does not exist"):
+    with pytest.raises(OutputError, match="does not exist"):
         write_pack(make_result(), tmp_path / "missing" / "pack.xlsx", OPTIONS)
-    with pytest.raises(UsageError, match=r"\.xlsx"):
+    with pytest.raises(OutputError, match=r"\.xlsx"):
         write_pack(make_result(), tmp_path / "pack.csv", OPTIONS)
     assert list(tmp_path.iterdir()) == []
 

@@ -17,8 +17,9 @@ from recon.findings import Severity
 from recon.measures.model import MeasureValue
 from recon.pack.layout import Styled
 from recon.pack.model import PackOptions
-from recon.pack.privacy import SUPPRESSED, clean_text, mask_text, suppress_count
+from recon.pack.privacy import clean_text, mask_text, suppress_count
 from recon.reconcile.model import ReconcileResult
+from recon.rounding import SUPPRESSED
 
 SEVERITY_RANK = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
 NO_TEAM = "(no team)"
@@ -135,6 +136,9 @@ def fit_widths(lengths: Sequence[int], header: Sequence[str], caps: Sequence[int
 
 
 def get_col(n: int) -> str:
+<<<<<<< HEAD
     from openpyxl.utils import get_column_letter
 
+=======
+>>>>>>> main
     return str(get_column_letter(n))

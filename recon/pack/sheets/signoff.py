@@ -7,12 +7,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from recon.choices import Decision
 from recon.pack.layout import Grid, Sheet, Styled, Validation
 from recon.pack.sheets.common import verdict
 from recon.reconcile.model import ReconcileResult
 
 SIGNOFF_TITLE = "Sign-off"
-DECISIONS = ("Approve", "Approve with caveats", "Reject")
+DECISIONS = tuple(d.label for d in Decision)
 
 
 def signoff_sheet(fingerprint: str, result: ReconcileResult) -> Sheet:
@@ -62,9 +63,6 @@ class FilledSignOff:
     caveats: tuple[str, ...]
 
 
-_DECISION_WORDS = {"approve": "approve", "approve with caveats": "caveats", "reject": "reject"}
-
-
 def read_signoff(path: Path) -> FilledSignOff:
     """Read the Sign-off sheet's filled cells, so a lead who never opens a terminal can sign in Excel."""
     from openpyxl import load_workbook
@@ -88,6 +86,7 @@ def read_signoff(path: Path) -> FilledSignOff:
     day = raw_date.date() if isinstance(raw_date, dt.datetime) else raw_date if isinstance(raw_date, dt.date) else None
     caveats = tuple(c.strip() for c in (text("Caveats") or "").splitlines() if c.strip())
     decision = text("Decision")
-    return FilledSignOff(_DECISION_WORDS.get(decision.lower(), decision) if decision else None,
+    word = Decision.parse(decision) if decision else None
+    return FilledSignOff(word.value if word is not None else decision,
                          text("Name"), text("Role"), day, caveats)
 

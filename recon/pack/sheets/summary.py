@@ -9,10 +9,9 @@ from recon.findings import Severity
 from recon.measures.model import MeasureValue
 from recon.pack.layout import Grid, Sheet, Styled
 from recon.pack.model import PackOptions
-from recon.pack.privacy import SUPPRESSED
 from recon.pack.sheets.common import hdr, is_pct, measure_cell, num, text
 from recon.reconcile.model import Comparison, ComparisonStatus, ReconcileResult
-from recon.rounding import round5
+from recon.rounding import SUPPRESSED, round5
 
 STATUS_TEXT = {
     ComparisonStatus.CONSISTENT: "Consistent",
