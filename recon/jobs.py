@@ -18,12 +18,9 @@ from pathlib import Path
 from typing import Generic, TypeVar
 
 from recon import __version__
-<<<<<<< HEAD
 from recon.cache import RunCache, cached, open_cache, run_key
 from recon.cache import input_files as cached_input_files
-=======
 from recon.choices import PersonKey
->>>>>>> main
 from recon.config import INPUT_ROLES, ProviderSettings, ReconConfig, load_config
 from recon.errors import LedgerError, MissingInputError, ReconError, UsageError
 from recon.findings import Severity
@@ -253,18 +250,16 @@ def _inputs(run: ResolvedRun, cache: RunCache | None = None) -> tuple[InputFile,
     return tuple(out)
 
 
-<<<<<<< HEAD
-def _cache_key(run: ResolvedRun, inputs: tuple[InputFile, ...]) -> str:
-    """Everything a run's result depends on (recon.cache): parameters, inputs, rules, code."""
-    parts = (run.command, str(run.month), run.settings, run.mapping, run.status,
+def _cache_key(run: ResolvedRun, inputs: tuple[InputFile, ...], compute: object) -> str:
+    """Everything a run's result depends on (recon.cache): parameters, the function that computes
+    it (a stand-in pipeline never shares entries with recon's own), inputs, rules, code."""
+    name = f"{getattr(compute, '__module__', '')}.{getattr(compute, '__qualname__', repr(compute))}"
+    parts = (run.command, name, str(run.month), run.settings, run.mapping, run.status,
              *(str(p.resolve()) if p is not None else None for p in (run.epr, run.extract, run.published)))
     return run_key(parts, ((f.role, f.path, f.size, f.sha256) for f in inputs), rules_version())
 
 
-def _values(result: Any, source: str) -> list[ValueRow]:
-=======
 def _values(result: MeasuresResult, source: str) -> list[ValueRow]:
->>>>>>> main
     return [ValueRow(v.id, source, v.value, v.breakdown, v.level, v.numerator, v.denominator) for v in result.values]
 
 
@@ -278,33 +273,21 @@ def reconcile_job(opts: RunOptions, *, pipeline: Pipeline, steps: Steps | None =
                      lambda ledger, run_id: _reconcile(run, ledger, run_id, steps or Steps(False), pipeline))
 
 
-<<<<<<< HEAD
-def _reconcile(run: ResolvedRun, ledger: Ledger | None, run_id: str, steps: Steps) -> JobOutcome:
-    from recon.reconcile.model import ReconcileResult
-    from recon.reconcile.run import run_reconcile
-
-=======
 def _reconcile(run: ResolvedRun, ledger: Ledger | None, run_id: str, steps: Steps,
                pipeline: Pipeline) -> JobOutcome[ReconcileResult]:
->>>>>>> main
     with RunLock(lock_path(_lock_anchor(run), run.settings.ods, run.month),
                  f"{run.settings.ods or 'any provider'} {run.month}"):
         started = now_utc()
         t0 = time.monotonic()
         steps.step("reconcile")
-        assert run.epr is not None
-<<<<<<< HEAD
+        epr = run.epr
+        assert epr is not None
         cache = open_cache(run.ledger)
         inputs = _inputs(run, cache)
-        result = cached(cache, _cache_key(run, inputs), ReconcileResult, lambda: run_reconcile(
-            run.month, run.epr, progress=steps.callback, extract=run.extract,  # type: ignore[arg-type]
-            published=run.published, mapping=run.mapping, status=run.status, settings=run.settings))
+        result = cached(cache, _cache_key(run, inputs, pipeline.reconcile), ReconcileResult, lambda: pipeline.reconcile(
+            run.month, epr, progress=steps.callback, extract=run.extract, published=run.published,
+            mapping=run.mapping, status=run.status, settings=run.settings))
         result = dataclasses.replace(result, started=started, finished=now_utc())
-=======
-        result = pipeline.reconcile(run.month, run.epr, progress=steps.callback, extract=run.extract,
-                                    published=run.published, mapping=run.mapping, status=run.status,
-                                    settings=run.settings)
->>>>>>> main
         provider = result.provider
         if ledger is not None and result.exceptions:
             statuses = ledger.exception_statuses(provider, run.month, [e.exception_id for e in result.exceptions])
@@ -444,27 +427,16 @@ def measures_job(opts: RunOptions, *, pipeline: Pipeline, steps: Steps | None = 
                      lambda ledger, run_id: _measures(run, ledger, run_id, steps or Steps(False), pipeline))
 
 
-<<<<<<< HEAD
-def _measures(run: ResolvedRun, ledger: Ledger | None, run_id: str, steps: Steps) -> JobOutcome:
-    from recon.measures.engine import run_measures
-    from recon.measures.model import MeasuresResult
-
+def _measures(run: ResolvedRun, ledger: Ledger | None, run_id: str, steps: Steps,
+              pipeline: Pipeline) -> JobOutcome[MeasuresResult]:
     started = now_utc()
     steps.step("measures")
     epr = run.epr
     assert epr is not None
     cache = open_cache(run.ledger)
     inputs = _inputs(run, cache)
-    result = cached(cache, _cache_key(run, inputs), MeasuresResult,
-                    lambda: run_measures(epr, run.month, mapping=run.mapping, settings=run.settings))
-=======
-def _measures(run: ResolvedRun, ledger: Ledger | None, run_id: str, steps: Steps,
-              pipeline: Pipeline) -> JobOutcome[MeasuresResult]:
-    started = now_utc()
-    steps.step("measures")
-    assert run.epr is not None
-    result = pipeline.measures(run.epr, run.month, mapping=run.mapping, settings=run.settings)
->>>>>>> main
+    result = cached(cache, _cache_key(run, inputs, pipeline.measures), MeasuresResult,
+                    lambda: pipeline.measures(epr, run.month, mapping=run.mapping, settings=run.settings))
     record = RunRecord(run_id, "measures", result.provider, run.month, started, now_utc(), 0, __version__,
                        rules_version(), inputs=inputs, values=tuple(_values(result, "local")))
     _commit(ledger, record, [])
@@ -479,26 +451,16 @@ def validate_job(opts: RunOptions, *, pipeline: Pipeline, steps: Steps | None = 
                      lambda ledger, run_id: _validate(run, ledger, run_id, steps or Steps(False), pipeline))
 
 
-<<<<<<< HEAD
-def _validate(run: ResolvedRun, ledger: Ledger | None, run_id: str, steps: Steps) -> JobOutcome:
-    from recon.validation import ValidationReport, validate_extract
-
+def _validate(run: ResolvedRun, ledger: Ledger | None, run_id: str, steps: Steps,
+              pipeline: Pipeline) -> JobOutcome[ValidationReport]:
     started = now_utc()
     steps.step("validate")
     epr = run.epr
     assert epr is not None
     cache = open_cache(run.ledger)
     inputs = _inputs(run, cache)
-    report = cached(cache, _cache_key(run, inputs), ValidationReport,
-                    lambda: validate_extract(epr, run.month, mapping=run.mapping, settings=run.settings))
-=======
-def _validate(run: ResolvedRun, ledger: Ledger | None, run_id: str, steps: Steps,
-              pipeline: Pipeline) -> JobOutcome[ValidationReport]:
-    started = now_utc()
-    steps.step("validate")
-    assert run.epr is not None
-    report = pipeline.validate(run.epr, run.month, mapping=run.mapping, settings=run.settings)
->>>>>>> main
+    report = cached(cache, _cache_key(run, inputs, pipeline.validate), ValidationReport,
+                    lambda: pipeline.validate(epr, run.month, mapping=run.mapping, settings=run.settings))
     exit_code = int(report.exit_code)
     record = RunRecord(run_id, "validate", getattr(report, "provider", None) or run.settings.ods, run.month,
                        started, now_utc(), exit_code, __version__, rules_version(),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import shutil
 import time
@@ -13,6 +14,7 @@ import recon.cache
 import recon.measures.engine
 from recon.cache import RunCache, cache_folder, cached, run_key
 from recon.jobs import RunOptions, measures_job, validate_job
+from recon.pipeline import library_pipeline
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "sample_data" / "mhsds"
@@ -137,8 +139,8 @@ def test_jobs_reuse_a_result_until_an_input_changes(tmp_path: Path, monkeypatch:
     old = time.time() - 60
     for p in epr.iterdir():
         os.utime(p, (old, old))
-    first = measures_job(RunOptions(month="2024-09", epr=epr))
-    report = validate_job(RunOptions(month="2024-09", epr=epr))
+    first = measures_job(RunOptions(month="2024-09", epr=epr), pipeline=library_pipeline())
+    report = validate_job(RunOptions(month="2024-09", epr=epr), pipeline=library_pipeline())
     real = recon.measures.engine.run_measures
     calls: list[int] = []
 
@@ -146,15 +148,17 @@ def test_jobs_reuse_a_result_until_an_input_changes(tmp_path: Path, monkeypatch:
         calls.append(1)
         return real(*a, **k)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(recon.measures.engine, "run_measures", spy)
-    again = measures_job(RunOptions(month="2024-09", epr=epr))
+    spy.__module__, spy.__qualname__ = real.__module__, real.__qualname__  # the same function, counted
+    counted = dataclasses.replace(library_pipeline(), measures=spy)  # type: ignore[arg-type]
+    again = measures_job(RunOptions(month="2024-09", epr=epr), pipeline=counted)
     assert calls == [] and again.result.values == first.result.values
-    assert validate_job(RunOptions(month="2024-09", epr=epr)).result.findings == report.result.findings
-    assert measures_job(RunOptions(month="2024-08", epr=epr)).result.month != first.result.month
+    assert validate_job(RunOptions(month="2024-09", epr=epr),
+                        pipeline=library_pipeline()).result.findings == report.result.findings
+    assert measures_job(RunOptions(month="2024-08", epr=epr), pipeline=counted).result.month != first.result.month
     assert calls == [1]
     mpi = epr / "MHS001MPI.csv"
     lines = mpi.read_bytes().splitlines(keepends=True)
     mpi.write_bytes(b"".join(lines[:-1]))  # one person fewer
-    changed = measures_job(RunOptions(month="2024-09", epr=epr))
+    changed = measures_job(RunOptions(month="2024-09", epr=epr), pipeline=counted)
     assert calls == [1, 1]
     assert changed.run_id != first.run_id

@@ -136,9 +136,6 @@ def fit_widths(lengths: Sequence[int], header: Sequence[str], caps: Sequence[int
 
 
 def get_col(n: int) -> str:
-<<<<<<< HEAD
     from openpyxl.utils import get_column_letter
 
-=======
->>>>>>> main
     return str(get_column_letter(n))
