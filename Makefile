@@ -9,7 +9,7 @@ OUT ?= out
 # The demo keeps its run history apart from the user's own ledger.
 DEMO_LEDGER := $(OUT)/demo-ledger.sqlite
 
-.PHONY: demo test check bench sample venv clean
+.PHONY: demo test check bench bench-quick sample venv clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -56,3 +56,7 @@ sample: $(STAMP)
 
 clean:
 	rm -rf $(VENV) $(OUT) .pytest_cache .mypy_cache .ruff_cache
+
+# A 4,000-person smoke run of the same benchmark (about 3 minutes): writes bench/out/quick.json.
+bench-quick: $(BENCH_STAMP)
+	$(BIN)/python bench/run.py --quick

@@ -18,6 +18,8 @@ from pathlib import Path
 from typing import Generic, TypeVar
 
 from recon import __version__
+from recon.cache import RunCache, cached, open_cache, run_key
+from recon.cache import input_files as cached_input_files
 from recon.choices import PersonKey
 from recon.config import INPUT_ROLES, ProviderSettings, ReconConfig, WaitsSettings, load_config
 from recon.errors import LedgerError, MissingInputError, ReconError, UsageError
@@ -258,20 +260,23 @@ def _record_failure(run: ResolvedRun, run_id: str, started: dt.datetime, exc: Re
         LOG.warning("could not record the failed run in the ledger: %s", err)
 
 
-def _inputs(run: ResolvedRun) -> tuple[InputFile, ...]:
+def _inputs(run: ResolvedRun, cache: RunCache | None = None) -> tuple[InputFile, ...]:
+    def files(role: str, path: Path) -> tuple[InputFile, ...]:
+        return input_files(role, path) if cache is None else cached_input_files(cache, role, path)
+
     out: list[InputFile] = []
     for role in INPUT_ROLES:
         path = run.input(role)
         if path is not None:
-            out.extend(input_files(role, path))
+            out.extend(files(role, path))
     if run.snomed is not None:  # the RF2 files read, not the whole release folder
         from recon.snomed import snomed_files
 
         refsets, concepts = snomed_files(run.snomed)
         for f in (*refsets, *concepts):
-            out.extend(input_files("snomed", f))
+            out.extend(files("snomed", f))
     if run.config_path is not None:
-        out.extend(input_files("config", run.config_path))
+        out.extend(files("config", run.config_path))
     return tuple(out)
 
 
@@ -280,6 +285,15 @@ def _snomed(run: ResolvedRun) -> SnomedRelease | None:
     if run.snomed is None:
         return None
     return load_snomed(run.snomed)
+
+
+def _cache_key(run: ResolvedRun, inputs: tuple[InputFile, ...], compute: object) -> str:
+    """Everything a run's result depends on (recon.cache): parameters, the function that computes
+    it (a stand-in pipeline never shares entries with recon's own), inputs, rules, code."""
+    name = f"{getattr(compute, '__module__', '')}.{getattr(compute, '__qualname__', repr(compute))}"
+    parts = (run.command, name, str(run.month), run.settings, run.waits, run.mapping, run.status,
+             *(str(p.resolve()) if p is not None else None for p in (run.epr, run.extract, run.published)))
+    return run_key(parts, ((f.role, f.path, f.size, f.sha256) for f in inputs), rules_version())
 
 
 def _values(result: MeasuresResult, source: str) -> list[ValueRow]:
@@ -303,11 +317,15 @@ def _reconcile(run: ResolvedRun, ledger: Ledger | None, run_id: str, steps: Step
         started = now_utc()
         t0 = time.monotonic()
         steps.step("reconcile")
-        assert run.epr is not None
-        result = pipeline.reconcile(run.month, run.epr, progress=steps.callback, extract=run.extract,
-                                    published=run.published, mapping=run.mapping, status=run.status,
-                                    settings=run.settings, snomed=_snomed(run), waits=run.waits)
-        result = _private(result)
+        epr = run.epr
+        assert epr is not None
+        cache = open_cache(run.ledger)
+        inputs = _inputs(run, cache)
+        result = cached(cache, _cache_key(run, inputs, pipeline.reconcile), ReconcileResult, lambda: _private(
+            pipeline.reconcile(run.month, epr, progress=steps.callback, extract=run.extract, published=run.published,
+                               mapping=run.mapping, status=run.status, settings=run.settings, snomed=_snomed(run),
+                               waits=run.waits)))
+        result = dataclasses.replace(result, started=started, finished=now_utc())
         provider = result.provider
         locks.hold(provider)  # as resolved from the data: whatever flags and ledger another run used
         if ledger is not None and result.exceptions:
@@ -343,7 +361,7 @@ def _reconcile(run: ResolvedRun, ledger: Ledger | None, run_id: str, steps: Step
             record = RunRecord(
                 run_id=run_id, command="reconcile", provider=provider, month=run.month, started=started,
                 finished=now_utc(), exit_code=exit_code, recon_version=__version__,
-                rules_version=rules_version(), inputs=_inputs(run),
+                rules_version=rules_version(), inputs=inputs,
                 values=tuple(_values(result.local, "local")
                              + (_values(result.extract, "extract") if result.extract is not None else [])
                              + [ValueRow(c.id, "published", c.published) for c in result.comparisons
@@ -470,11 +488,15 @@ def _measures(run: ResolvedRun, ledger: Ledger | None, run_id: str, steps: Steps
               pipeline: Pipeline) -> JobOutcome[MeasuresResult]:
     started = now_utc()
     steps.step("measures")
-    assert run.epr is not None
-    result = _private(pipeline.measures(run.epr, run.month, mapping=run.mapping, settings=run.settings,
-                                        snomed=_snomed(run)))
+    epr = run.epr
+    assert epr is not None
+    cache = open_cache(run.ledger)
+    inputs = _inputs(run, cache)
+    result = cached(cache, _cache_key(run, inputs, pipeline.measures), MeasuresResult,
+                    lambda: _private(pipeline.measures(epr, run.month, mapping=run.mapping, settings=run.settings,
+                                                       snomed=_snomed(run))))
     record = RunRecord(run_id, "measures", result.provider, run.month, started, now_utc(), 0, __version__,
-                       rules_version(), inputs=_inputs(run), values=tuple(_values(result, "local")))
+                       rules_version(), inputs=inputs, values=tuple(_values(result, "local")))
     _commit(ledger, record, [])
     _log_outcome(run, run_id, 0, "")
     return JobOutcome(run_id, run, result, 0, ledger=run.ledger)
@@ -491,13 +513,17 @@ def _validate(run: ResolvedRun, ledger: Ledger | None, run_id: str, steps: Steps
               pipeline: Pipeline) -> JobOutcome[ValidationReport]:
     started = now_utc()
     steps.step("validate")
-    assert run.epr is not None
+    epr = run.epr
+    assert epr is not None
     _snomed(run)  # a malformed release fails the validation run too (exit 2), before the deadline
-    report = _private(pipeline.validate(run.epr, run.month, mapping=run.mapping, settings=run.settings))
+    cache = open_cache(run.ledger)
+    inputs = _inputs(run, cache)
+    report = cached(cache, _cache_key(run, inputs, pipeline.validate), ValidationReport,
+                    lambda: _private(pipeline.validate(epr, run.month, mapping=run.mapping, settings=run.settings)))
     exit_code = int(report.exit_code)
     record = RunRecord(run_id, "validate", getattr(report, "provider", None) or run.settings.ods, run.month,
                        started, now_utc(), exit_code, __version__, rules_version(),
-                       inputs=_inputs(run))
+                       inputs=inputs)
     _commit(ledger, record, [])
     _log_outcome(run, run_id, exit_code, "error-level findings")
     return JobOutcome(run_id, run, report, exit_code, ledger=run.ledger)

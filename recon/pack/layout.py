@@ -10,9 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
 
-from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+if TYPE_CHECKING:  # openpyxl is imported when a pack is written, not by every command that lays one out
+    from openpyxl.styles import Alignment, Border, Font, PatternFill
 
 # Colours: NHS identity blue for headers; traffic-light fills readable in greyscale print.
 NHS_BLUE = "005EB8"
@@ -33,8 +35,6 @@ FORMAT_PCT = "0.0"
 FORMAT_DEC = "0.00"
 FORMAT_DATE = "yyyy-mm-dd"
 
-_THIN = Side(style="thin", color="AEB7BD")
-_BOX = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
 _BASE_FONT = "Calibri"  # the workbook default, so styled and plain cells match
 
 
@@ -51,16 +51,30 @@ class Style:
     box: bool = False
 
     def font(self) -> Font:
+        from openpyxl.styles import Font
+
         return Font(name=_BASE_FONT, bold=self.bold, size=self.size, color=self.color, italic=self.italic)
 
     def fill_obj(self) -> PatternFill | None:
+        from openpyxl.styles import PatternFill
+
         return PatternFill("solid", start_color=self.fill, end_color=self.fill) if self.fill else None
 
     def alignment(self) -> Alignment:
+        from openpyxl.styles import Alignment
+
         return Alignment(wrap_text=self.wrap or None, vertical="top", horizontal=self.align)
 
     def border(self) -> Border | None:
-        return _BOX if self.box else None
+        return _box() if self.box else None
+
+
+@lru_cache(maxsize=1)
+def _box() -> Border:
+    from openpyxl.styles import Border, Side
+
+    thin = Side(style="thin", color="AEB7BD")
+    return Border(left=thin, right=thin, top=thin, bottom=thin)
 
 
 STYLES: dict[str, Style] = {

@@ -13,8 +13,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from openpyxl.utils import get_column_letter
-
 from recon.findings import Severity
 from recon.measures.model import MeasureValue
 from recon.pack.layout import Styled
@@ -152,6 +150,8 @@ def fit_widths(lengths: Sequence[int], header: Sequence[str], caps: Sequence[int
 
 
 def get_col(n: int) -> str:
+    from openpyxl.utils import get_column_letter
+
     return str(get_column_letter(n))
 
 

@@ -7,8 +7,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from openpyxl import load_workbook
-
 from recon.choices import Decision
 from recon.pack.layout import Grid, Sheet, Styled, Validation
 from recon.pack.sheets.common import verdict
@@ -67,6 +65,8 @@ class FilledSignOff:
 
 def read_signoff(path: Path) -> FilledSignOff:
     """Read the Sign-off sheet's filled cells, so a lead who never opens a terminal can sign in Excel."""
+    from openpyxl import load_workbook
+
     wb = load_workbook(path, read_only=True)
     try:
         if SIGNOFF_TITLE not in wb.sheetnames:
