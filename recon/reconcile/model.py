@@ -327,7 +327,7 @@ class ReconcileResult:
             return VerdictText.FIX
         if c.discrepancies:
             return VerdictText.EXPLAIN
-        return VerdictText.CHECK if self.warnings else VerdictText.FIT
+        return VerdictText.CHECK if self.warnings or self.not_compared else VerdictText.FIT
 
     @property
     def exit_code(self) -> int:

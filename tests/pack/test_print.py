@@ -102,30 +102,28 @@ def test_trend_limits_never_negative_and_published_points_apart(tmp_path: Path) 
 
 
 def test_data_quality_red_only_for_problems(tmp_path: Path) -> None:
-    """Point 6: ServDischDate (optional) blank for open referrals is not red; a required item left
-    blank and invalid values are."""
-    dq = pl.DataFrame({
-        "table": ["MHS101Referral", "MHS101Referral", "MHS201CareContact"],
-        "column": ["ServDischDate", "ReferralRequestReceivedDate", "AttendStatus"],
-        "valid": [23, 90, 80], "other": [0, 0, 0], "default": [0, 0, 0], "invalid": [0, 0, 20],
-        "missing": [77, 10, 0], "score": [23.0, 90.0, 80.0],
-    })
-    path = write_pack(dataclasses.replace(make_result(), data_quality=dq), tmp_path / "p.xlsx", OPTIONS).path
+    """Point 6: no colour scale; in the VODIM table only an item with invalid values or values NHS
+    England counts as missing is red (the fixture: one blank mechanism, an invalid ethnic category);
+    an item with neither has no Problem cell and no red."""
+    path = write_pack(make_result(), tmp_path / "p.xlsx", OPTIONS).path
     ws = load_workbook(path)["Data quality"]
     assert not any(cf.rules[0].type == "colorScale" for cf in ws.conditional_formatting)
-    red = {c.row for row in ws.iter_rows() for c in row
-           if c.fill is not None and c.fill.fgColor is not None and str(c.fill.fgColor.rgb).endswith("FFC7CE")}
-    items = set(dq["column"])
-    by_item: dict[Any, Any] = {}
-    for r in ws.iter_rows():
-        if r[0].value == "Validation findings by rule":
+    rows = list(ws.iter_rows())
+    header = next(i for i, r in enumerate(rows) if r[0].value == "Measure" and r[-1].value == "Problem")
+    vodim = []
+    for r in rows[header + 1:]:
+        if r[0].value is None:
             break
-        if r[1].value in items:
-            by_item[r[1].value] = r
-    assert by_item["ServDischDate"][0].row not in red and by_item["ServDischDate"][11].value is None
-    assert by_item["ReferralRequestReceivedDate"][11].value == "10 blank (required)"
-    assert by_item["AttendStatus"][11].value == "20 invalid"
-    assert {by_item["ReferralRequestReceivedDate"][0].row, by_item["AttendStatus"][0].row} <= red
+        vodim.append(r)
+    assert vodim
+    for r in vodim:
+        invalid, missing, problem = r[7].value, r[8].value, r[11]
+        red = problem.fill is not None and str(problem.fill.fgColor.rgb).endswith("FFC7CE")
+        if invalid or missing:
+            assert problem.value and red, (r[0].value, invalid, missing)
+        else:
+            assert problem.value is None and not red, r[0].value
+    assert any(r[11].value for r in vodim) and any(r[11].value is None for r in vodim)
 
 
 def test_cover_lists_each_zip_member_with_its_own_hash(tmp_path: Path) -> None:

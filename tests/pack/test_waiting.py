@@ -90,7 +90,7 @@ def test_cover_verdict_says_not_compared_when_the_published_file_lacks_the_provi
     base = make_result()
     skipped = tuple(dataclasses.replace(c, status=ComparisonStatus.NOT_COMPARED, extract_status=None)
                     for c in base.comparisons)
-    res = dataclasses.replace(base, comparisons=skipped, findings=(), exceptions=())
+    res = dataclasses.replace(base, comparisons=skipped, findings=(), exceptions=(), data_quality=None)
     path = write_pack(res, tmp_path / "p.xlsx", OPTIONS).path
     text = " ".join(str(c) for r in cells(path, "Cover") for c in r if c is not None)
     assert "Not compared with the published file" in text and "Fit to submit" not in text

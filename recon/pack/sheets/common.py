@@ -134,8 +134,11 @@ def verdict(result: ReconcileResult, split_by_team: bool = False) -> Verdict:
             "before signing off.",
         )
     if v is VerdictText.CHECK:
-        return Verdict(v.value, "status_warn",
-                       "No error and no discrepancy was found, but: " + "; ".join(result.warnings) + ".")
+        reasons = list(result.warnings)
+        if result.not_compared:
+            reasons.append(f"Not compared with the published file: {len(result.not_compared)} measure(s) have no "
+                           f"row for {result.provider} (check the ODS code and the file)")
+        return Verdict(v.value, "status_warn", "No error and no discrepancy was found, but: " + "; ".join(reasons) + ".")
     return Verdict(
         v.value, "status_good",
         "No error-level record problem and no discrepancy beyond tolerance. Review any warnings, then sign off.",

@@ -72,6 +72,13 @@ def _sdcs(g: Grid, dq: DataQuality) -> int:
     return header
 
 
+def _vodim_problem(invalid: int, missing: int) -> Styled | None:
+    """Red only for a problem: invalid values, or blanks NHS England counts as missing (VODIM already
+    leaves out fields that are legitimately blank, e.g. the discharge date of an open referral)."""
+    reasons = [f"{n:,} {what}" for n, what in ((invalid, "invalid"), (missing, "missing")) if n]
+    return Styled("; ".join(reasons), "bad_wrap") if reasons else None
+
+
 def _vodim(g: Grid, dq: DataQuality) -> tuple[int, int, int]:
     g.add(Styled("DQMI estimate (recon), not NHS England's DQMI", "section"))
     g.add(Styled("Estimate", "label"), dqmi_text(dq))
@@ -81,13 +88,14 @@ def _vodim(g: Grid, dq: DataQuality) -> tuple[int, int, int]:
     g.blank()
     g.add(Styled("VODIM per data item (NHS England's definitions, on the records SDCS would load)", "section"))
     header = g.add(*(hdr(h) for h in ("Measure", "Data item", "Table", "Records", "Valid", "Other", "Default",
-                                      "Invalid", "Missing", "Score", "Basis")))
+                                      "Invalid", "Missing", "Score", "Basis", "Problem")))
     first = header + 1
     for m in dq.vodim.measures:
         score = m.score()
         g.add(m.measure, m.name, m.table,
               *(Styled(x, "count") for x in (m.denominator, m.valid, m.other, m.default, m.invalid, m.missing)),
-              None if score is None else Styled(round(score, 1), "dec"), m.basis)
+              None if score is None else Styled(round(score, 1), "dec"), m.basis,
+              _vodim_problem(m.invalid, m.missing))
     skipped = Counter(n.reason for n in dq.prediction.not_evaluated)
     g.blank()
     g.add(Styled("National rules recon could not decide", "section"))
