@@ -23,7 +23,8 @@ def _printed_widths(ws: Any) -> list[float]:
     """Column widths (characters) of what prints: the print area's columns, else every column set."""
     cols = sorted((k, v.width) for k, v in ws.column_dimensions.items() if v.width)
     if ws.print_area:
-        last = ws.print_area[0].split(":")[1].lstrip("$").rstrip("0123456789$")
+        area = ws.print_area if isinstance(ws.print_area, str) else ws.print_area[0]
+        last = area.rsplit(":", 1)[1].lstrip("$").rstrip("0123456789$")
         from openpyxl.utils import column_index_from_string
 
         cols = [(k, w) for k, w in cols if column_index_from_string(k) <= column_index_from_string(last)]

@@ -135,5 +135,5 @@ def data_quality_sheet(result: ReconcileResult, opts: PackOptions) -> Sheet:
     return Sheet(
         "Data quality", g.rows,
         widths={1: 14, 2: 34, 3: 10, 4: 10, 5: 48, 6: 14, 7: 40, 8: 10, 9: 10, 10: 10, 11: 14},
-        heights=heights, freeze="A4",
+        heights=heights, freeze="A4", print_title_rows="1:2",
     )
