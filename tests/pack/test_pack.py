@@ -103,13 +103,18 @@ def test_cover_status_counts_and_days_left(tmp_path: Path) -> None:
     assert any(str(r[1]).startswith("SHA-256 " + "c" * 64) for r in rows if len(r) > 1)
 
     no_errors = tuple(e for e in exceptions() if e.severity is not Severity.ERROR)
-    rows = cells(write_pack(make_result(no_errors), tmp_path / "q.xlsx", OPTIONS).path, "Cover")
+    # a predicted SDCS rejection is a problem to fix before submitting, like an error-level finding
+    rows = cells(write_pack(make_result(no_errors), tmp_path / "q0.xlsx", OPTIONS).path, "Cover")
+    assert row_with(rows, "Overall status")[1] == "Fix before submitting"
+    rows = cells(write_pack(dataclasses.replace(make_result(no_errors), data_quality=None), tmp_path / "q.xlsx",
+                            OPTIONS).path, "Cover")
     assert row_with(rows, "Overall status")[1] == "Discrepancies to explain"
     fine = tuple(
         dataclasses.replace(c, status=ComparisonStatus.CONSISTENT) if c.status is ComparisonStatus.DISCREPANCY else c
         for c in make_result().comparisons
     )
-    rows = cells(write_pack(make_result(no_errors, fine), tmp_path / "r.xlsx", OPTIONS).path, "Cover")
+    rows = cells(write_pack(dataclasses.replace(make_result(no_errors, fine), data_quality=None), tmp_path / "r.xlsx",
+                            OPTIONS).path, "Cover")
     assert row_with(rows, "Overall status")[1] == "Fit to submit"
 
 
