@@ -94,7 +94,10 @@ def _common_sql() -> str:
     return f"""
     people AS (
         SELECT LocalPatientId, ANY_VALUE(PersonBirthDate) AS PersonBirthDate
-        FROM MHS001MPI WHERE LocalPatientId IS NOT NULL GROUP BY LocalPatientId
+        FROM MHS001MPI WHERE LocalPatientId IS NOT NULL
+          -- resident outside England: outside MHS95 and the MHS110 cohort (measures.md)
+          AND (LADistrictAuth IS NULL OR LADistrictAuth LIKE 'E%')
+        GROUP BY LocalPatientId
     ),
     ref AS (
         SELECT r.*, p.PersonBirthDate,

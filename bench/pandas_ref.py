@@ -112,6 +112,10 @@ def qualifying_activities(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
 
 def referrals_with_age(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
     mpi = tables["MHS001MPI"].dropna(subset=["LocalPatientId"]).drop_duplicates("LocalPatientId")
+    # measures.md: a person resident outside England (LADistrictAuth non-blank, not E...) is outside
+    # MHS95 and the MHS110 cohort; without an age at referral their referrals count in neither
+    la = mpi["LADistrictAuth"]
+    mpi = mpi[la.isna() | la.str.startswith("E")].drop(columns="LADistrictAuth")
     ref = tables["MHS101Referral"].merge(mpi, on="LocalPatientId", how="left")
     ref["AgeAtReferral"] = age(ref["PersonBirthDate"], ref["ReferralRequestReceivedDate"])
     return ref

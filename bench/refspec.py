@@ -39,7 +39,7 @@ ALIASES = {
 
 #: Columns each reference reads, per table (every one read as text).
 COLUMNS: dict[str, tuple[str, ...]] = {
-    "MHS001MPI": ("LocalPatientId", "PersonBirthDate"),
+    "MHS001MPI": ("LocalPatientId", "PersonBirthDate", "LADistrictAuth"),
     "MHS101Referral": (
         "ServiceRequestId", "LocalPatientId", "ReferralRequestReceivedDate", "ServDischDate",
         "ReferRejectionDate", "UniqCareProfTeamLocalID", "ServTeamType",

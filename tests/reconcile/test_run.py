@@ -194,9 +194,11 @@ def test_published_file_without_the_provider_is_not_compared_never_consistent(di
     pub.write_text(pub.read_text().replace(",RXX,", ",R1A,"))
     res = invoke("--epr", local, "--published", pub, "--json")
     out = json.loads(res.stdout)
-    assert {c["status"] for c in out["comparisons"]} == {"not_compared"}
+    # the whole file is "not compared" (issue 14): no measure is judged against it at all
+    assert not [c for c in out["comparisons"] if c["status"] in ("consistent", "missing_published", "discrepancy")]
     assert "consistent" not in out["summary"]["comparisons"]
-    assert any("provider RXX has no rows in" in n and "pub.csv" in n and "not compared" in n for n in out["notes"])
+    pc = out["published_comparison"]
+    assert pc["state"] == "not_compared" and "RXX" in pc["reason"] and "pub.csv" in pc["reason"]
     res = invoke("--epr", local, "--published", pub)
     assert "Verdict: consistent" not in res.stdout and "not compared" in res.stdout.lower()
     assert "0 discrepanc" not in res.stdout

@@ -104,6 +104,9 @@ def waiting_sheets(result: ReconcileResult, opts: PackOptions) -> list[Sheet]:
             for t in teams] or [waiting_sheet("Waiting list", frame, result, opts)]
 
 
+WHY_WIDTH = 48  # characters of the wrapped "What it is; why" column of the measures table
+
+
 def waits_summary_sheet(result: ReconcileResult, opts: PackOptions) -> Sheet:
     """Headline waits: the waiting list by team and band, the national waits measures compared,
     and their trend with SPC limits like the other main measures."""
@@ -141,16 +144,20 @@ def waits_summary_sheet(result: ReconcileResult, opts: PackOptions) -> Sheet:
         g.add(Styled("No waiting-time measure was computed in this run (the waits family computes MRS01-MRS14f "
                      "and MHS130-MHS135).", "note"))
     else:
-        # the last column's text is not wrapped: it runs on over the empty cells to its right
+        # the explanation is wrapped in a wide last column (text running on to the right would make
+        # the printed page scale down to an unreadable size)
         g.add(*(hdr(h) for h in ("Measure", "Local", "Published", "Status", "What it is; why")))
         shown = {c.id for c in waits}
         for c in waits:
             style = {ComparisonStatus.CONSISTENT: "good", ComparisonStatus.DISCREPANCY: "bad"}.get(c.status, "neutral")
-            g.add(c.id, c.local, Styled(c.published_text or "", "right"), Styled(c.status.value.replace("_", " "), style),
-                  f"{c.name}; {c.explanation}" if c.explanation else c.name)
+            why = f"{c.name}; {c.explanation}" if c.explanation else c.name
+            row = g.add(c.id, c.local, Styled(c.published_text or "", "right"),
+                        Styled(c.status.value.replace("_", " "), style), Styled(why, "wrap"))
+            heights[row] = max(15.0, 15.0 * -(-len(why) // (WHY_WIDTH - 1)))
         for v in values:
             if v.id not in shown:
-                g.add(v.id, v.value, "", Styled("not computed", "neutral"), v.reason or "")
+                row = g.add(v.id, v.value, "", Styled("not computed", "neutral"), Styled(v.reason or "", "wrap"))
+                heights[row] = max(15.0, 15.0 * -(-len(v.reason or "") // (WHY_WIDTH - 1)))
     notes = [n for n in result.notes if "WAITS_" in n or "SNOMED" in n or "not compared" in n]
     for n in notes:
         g.add(Styled(n, "note"))
@@ -163,5 +170,5 @@ def waits_summary_sheet(result: ReconcileResult, opts: PackOptions) -> Sheet:
     else:
         g.blank()
         charts = trend_blocks(g, result, series, {m: i for i, m in enumerate(WAITS_TREND_FIRST)})
-    return Sheet("Waits summary", g.rows, widths={1: 12, 2: 10, 3: 11, 4: 15, 5: 11, 6: 11, 7: 12, 8: 12},
+    return Sheet("Waits summary", g.rows, widths={1: 12, 2: 10, 3: 11, 4: 15, 5: WHY_WIDTH, 6: 11, 7: 12, 8: 12},
                  heights=heights, charts=charts)
