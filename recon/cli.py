@@ -295,7 +295,7 @@ def reconcile(
         typer.Option("--suppress-small-counts/--exact-counts", help="National suppression (0-4 as *, others to 5) in the pack."),
     ] = None,
     people_lists: Annotated[
-        bool, typer.Option("--people-lists", help="Add the lists of everyone counted in MHS95/MHS69 to the pack.")
+        bool, typer.Option("--people-lists", help="Add the record lists behind MHS95, MHS69 and the waits measures (spells, referrals, first contacts) to the pack.")
     ] = False,
     as_json: JsonOpt = False,
     json_file: Annotated[Path | None, typer.Option("--json-file", help="Also write the JSON object to this file.")] = None,

@@ -32,7 +32,11 @@ class PackOptions:
 
 
 # Detail frames that list everyone counted (as opposed to records needing action).
-PEOPLE_LISTS = ("mhs95_people", "mhs69_people")
+# Record lists that are evidence, not records to fix: appendices only with --people-lists (a large
+# trust's MHS95 list is a third of a million rows; its waits spells, referrals and first contacts
+# as many again). The Waiting list sheet always lists everyone waiting.
+PEOPLE_LISTS = ("mhs95_people", "mhs69_people", "waits_spells", "waits_referrals", "waits_first_contact",
+                "waits_waiting")
 
 
 @dataclass(frozen=True)

@@ -101,7 +101,7 @@ def test_cover_verdict_says_not_compared_when_the_published_file_lacks_the_provi
 def test_detail_frames_with_list_columns_are_written_as_text(tmp_path: Path) -> None:
     base = make_result()
     spells = pl.DataFrame({"PersonKey": ["P1"], "Referrals": [["R1", "R2"]], "Days": [[3, 4]]})
-    local = dataclasses.replace(base.local, details={**base.local.details, "waits_spells": spells})
+    local = dataclasses.replace(base.local, details={**base.local.details, "waits_caveats": spells})
     path = write_pack(dataclasses.replace(base, local=local), tmp_path / "p.xlsx", OPTIONS).path
-    rows = cells(path, "Detail waits_spells")
+    rows = cells(path, "Detail waits_caveats")
     assert ("P1", "R1, R2", "3, 4") in rows
