@@ -339,15 +339,18 @@ def reconcile(
 @app.command()
 def history(
     measure: Annotated[list[str] | None, typer.Option("--measure", help="Measure id (repeatable); default all.")] = None,
-    months: Annotated[int, typer.Option("--months", help="How many months back from the newest recorded.")] = 12,
+    months: Annotated[int | None, typer.Option(
+        "--months", help="How many months back from the newest recorded (figures: default 12; --runs: all).")] = None,
     provider: ProviderOpt = None,
-    runs: Annotated[bool, typer.Option("--runs", help="List the recorded runs (with exit codes) instead.")] = False,
+    runs: Annotated[bool, typer.Option("--runs", help="List every recorded run (exit codes, voids) instead.")] = False,
+    page: Annotated[int, typer.Option("--page", help="With --runs: which page (1 = newest runs).")] = 1,
+    limit: Annotated[int, typer.Option("--limit", help="With --runs: runs per page.")] = 50,
     as_json: JsonOpt = False,
     config: ConfigOpt = None,
     ledger: LedgerOpt = None,
 ) -> None:
-    """Trends from the run ledger: the latest run of each month (or every run with --runs)."""
-    from recon.ledger import Ledger, load_history, recent_runs
+    """Trends from the run ledger: the latest run of each month, voided runs left out (or every run with --runs)."""
+    from recon.ledger import Ledger, list_runs, load_history
     from recon.measures.catalog import catalog
     from recon.render.history import render_history, render_runs
 
@@ -362,11 +365,30 @@ def history(
 
     with Ledger.open(_ledger_path(ledger, config), readonly=True) as led:
         if runs:
-            rows = recent_runs(led, provider=provider or _config_ods(config), months=months)
-            _emit(as_json, lambda: {"runs": [r.__dict__ for r in rows]}, lambda c: render_runs(rows, c))
+            listing = list_runs(led, provider=provider or _config_ods(config), months=months, page=page, limit=limit)
+            _emit(as_json, listing.to_json_dict, lambda c: render_runs(listing, c))
             return
-        hist = load_history(led, provider=provider or _config_ods(config), measure_ids=measure or (), months=months)
+        hist = load_history(led, provider=provider or _config_ods(config), measure_ids=measure or (),
+                            months=12 if months is None else months)
     _emit(as_json, hist.to_json_dict, lambda c: render_history(hist, c))
+
+
+@app.command()
+def void(
+    run_id: Annotated[str, typer.Argument(help="Run id, as listed by 'recon history --runs --json'.")],
+    reason: Annotated[str, typer.Option("--reason", help="Why the run is void (recorded).")],
+    by: Annotated[str | None, typer.Option("--by", help="Who voids it (default: your login name).")] = None,
+    as_json: JsonOpt = False,
+    config: ConfigOpt = None,
+    ledger: LedgerOpt = None,
+) -> None:
+    """Void a mistaken run: recorded with who, when and why, never deleted; it leaves trends and history."""
+    from recon.ledger import Ledger
+    from recon.render.history import render_void
+
+    with Ledger.open(_ledger_path(ledger, config)) as led:
+        event = led.void_run(run_id, reason=reason, by=by)
+    _emit(as_json, lambda: event, lambda c: render_void(event, c))
 
 
 @app.command()

@@ -195,6 +195,10 @@ def sign_off(ledger: Ledger, pack: Path, decision: str | None = None, name: str 
             f"{pack} does not match any pack recorded in ledger {ledger.path}",
             hint="it was changed after it was written, or written with another ledger; re-run recon reconcile",
         )
+    void = ledger.voids().get(run.run_id)
+    if void is not None:
+        raise UsageError(f"{pack} was written by run {run.run_id}, which {void['by']} voided at {void['at']} "
+                         f"({void['reason']}); a voided run cannot be signed off", hint="re-run recon reconcile")
     inputs = tuple(ledger.run_inputs(run.run_id))
     appended: list[Appended] = []
     try:
