@@ -331,6 +331,10 @@ def reconcile(
         if outcome.pack is not None:
             console.print(f"Sign-off pack: {outcome.pack.path} (fingerprint {outcome.pack.fingerprint[:16]})",
                           markup=False)
+        if outcome.signed_same is not None:
+            same = outcome.signed_same
+            console.print(f"Figures unchanged since the signed pack {same['pack_path']} (sign-off #{same['seq']}, "
+                          f"{same['decision']}, {same['at']})", markup=False, soft_wrap=True)
 
     _emit(as_json, lambda: reconcile_json(outcome.result), show, quiet=quiet)
     raise typer.Exit(outcome.exit_code)

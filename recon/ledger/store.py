@@ -401,6 +401,13 @@ class Ledger:
             (fingerprint,)).fetchall()
         return RunRow(*rows[0]) if rows else None
 
+    def signed_with_fingerprint(self, fingerprint: str) -> dict[str, Any] | None:
+        """The newest sign-off of a pack that showed exactly these figures and records, or None."""
+        row = self.conn.execute(
+            "SELECT s.seq, s.at, s.decision, s.run_id, s.pack_path FROM signoffs s JOIN runs r USING (run_id)"
+            " WHERE r.pack_fingerprint = ? ORDER BY s.seq DESC LIMIT 1", (fingerprint,)).fetchone()
+        return None if row is None else dict(zip(("seq", "at", "decision", "run_id", "pack_path"), row, strict=True))
+
     def run_for_pack(self, pack_sha256: str) -> RunRow | None:
         rows = self.conn.execute(
             "SELECT run_id, command, provider, month, started, finished, exit_code, recon_version, rules_version,"

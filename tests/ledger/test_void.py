@@ -112,3 +112,15 @@ def test_dropped_void_trigger_is_reported_by_verify(
         c.execute("DROP TRIGGER run_voids_no_delete")
     res = cli("signoff", "verify", "--json")
     assert res.exit_code == 1 and "run_voids_no_delete" in res.stdout
+
+
+def test_rerun_with_the_same_figures_says_unchanged_since_the_signed_pack(
+        signed_run: dict[str, Path], tmp_path: Path, cli: Any) -> None:  # noqa: F811
+    """Issue 14 point 10: the fingerprint ignores run time, so a re-run can say nothing moved."""
+    args = ("reconcile", "--month", "2024-09", "--epr", signed_run["epr"], "--pack", signed_run["pack"])
+    before = cli(*args)
+    assert before.exit_code == 0 and "unchanged since the signed pack" not in before.stdout  # nothing signed yet
+    assert _sign(cli, signed_run["pack"]).exit_code == 0
+    again = cli(*args)
+    assert again.exit_code == 0, again.stderr
+    assert "Figures unchanged since the signed pack" in again.stdout and "sign-off #1, approve" in again.stdout
