@@ -174,13 +174,13 @@ def _log_failure(message: str) -> None:
     log_to_file_only(40, message)
 
 
-def _date_option(text: str | None) -> dt.date | None:
+def _date_option(text: str | None, flag: str = "--deadline") -> dt.date | None:
     if text is None:
         return None
     try:
         return dt.date.fromisoformat(text)
     except ValueError:
-        raise UsageError(f"--deadline {text!r} is not a date YYYY-MM-DD") from None
+        raise UsageError(f"{flag} {text!r} is not a date YYYY-MM-DD") from None
 
 
 def _version(value: bool) -> None:
@@ -436,6 +436,8 @@ def signoff(
     name: Annotated[str | None, typer.Option("--name", help="Full name of the person signing.")] = None,
     role: Annotated[str | None, typer.Option("--role", help="Their role, e.g. 'CYP lead'.")] = None,
     caveat: Annotated[list[str] | None, typer.Option("--caveat", help="A caveat (repeatable).")] = None,
+    date: Annotated[str | None, typer.Option("--date", help="The date of the sign-off, YYYY-MM-DD "
+                                                             "(default: the Date on the pack's Sign-off sheet).")] = None,
     key_file: KeyFileOpt = None,
     as_json: JsonOpt = False,
     config: ConfigOpt = None,
@@ -452,8 +454,28 @@ def signoff(
 
     key = load_key(key_file)
     with Ledger.open(_ledger_path(ledger, config)) as led:
-        record = sign_off(led, pack, decision, name, role, caveat or (), key=key)
+        record = sign_off(led, pack, decision, name, role, caveat or (), key=key, signed_on=_date_option(date, "--date"))
     _emit(as_json, record.to_json_dict, lambda c: render_signoff(record, c))
+    raise typer.Exit(record.exit_code)
+
+
+@signoff_app.command("list")
+def signoff_list(
+    month: Annotated[str | None, typer.Option("--month", help="Reporting month YYYY-MM (default: every month).")] = None,
+    provider: ProviderOpt = None,
+    as_json: JsonOpt = False,
+    config: ConfigOpt = None,
+    ledger: LedgerOpt = None,
+) -> None:
+    """List the sign-offs recorded for a month: decision, who, when, which pack."""
+    from recon.ledger import Ledger
+    from recon.render.history import render_signoff_list
+    from recon.signoff import list_signoffs
+
+    with Ledger.open(_ledger_path(ledger, config), readonly=True) as led:
+        found = list_signoffs(led, month=month, provider=provider)
+    _emit(as_json, lambda: {"month": month, "signoffs": [s.to_json_dict() for s in found]},
+          lambda c: render_signoff_list(found, month, c))
 
 
 @signoff_app.command("verify")

@@ -163,6 +163,8 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
                 BEGIN SELECT RAISE(ABORT, 'run_voids are append-only'); END"""
             for op in ("UPDATE", "DELETE")
         ),
+        # the date the lead wrote on the sign-off (inside the record's hash when present)
+        "ALTER TABLE signoffs ADD COLUMN signed_on TEXT",
         """CREATE TRIGGER run_voids_not_signed BEFORE INSERT ON run_voids
             WHEN EXISTS (SELECT 1 FROM signoffs s WHERE s.run_id = NEW.run_id)
             BEGIN SELECT RAISE(ABORT, 'a signed-off run cannot be voided'); END""",

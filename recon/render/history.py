@@ -9,6 +9,7 @@ import polars as pl
 from rich.console import Console
 from rich.table import Table
 
+from recon.choices import Decision
 from recon.ledger import History, PruneReport, RunPage
 from recon.signoff import SignOff, VerifyReport
 
@@ -62,8 +63,27 @@ def render_signoff(s: SignOff, console: Console) -> None:
         + ("; sealed with the sign-off key" if s.mac else ""),
         markup=False, highlight=False, soft_wrap=True,
     )
+    if s.signed_on:
+        console.print(f"  dated  {s.signed_on} (as written by the signer)", markup=False, soft_wrap=True)
     for c in s.caveats:
         console.print(f"  caveat: {c}", markup=False, soft_wrap=True)
+    for w in s.warnings:
+        console.print(f"  warning: {w}", markup=False, soft_wrap=True)
+    if s.exit_code:
+        console.print("  The pack was rejected (exit 1).", markup=False)
+
+
+def render_signoff_list(found: list[SignOff], month: str | None, console: Console) -> None:
+    if not found:
+        console.print(f"No sign-off recorded{' for ' + month if month else ''}.", markup=False)
+        return
+    table = Table(title=f"Sign-offs{' for ' + month if month else ''} (oldest first)")
+    for col in ("#", "Month", "Provider", "Decision", "Name", "Role", "Dated", "Recorded", "Pack"):
+        table.add_column(col)
+    for s in found:
+        table.add_row(str(s.seq), s.month or "-", s.provider or "-", Decision(s.decision).label, s.name, s.role,
+                      s.signed_on or "-", s.at[:16].replace("T", " "), Path(s.pack_path).name)
+    console.print(table)
 
 
 def render_verify(report: VerifyReport, console: Console) -> None:
