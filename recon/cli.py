@@ -174,13 +174,13 @@ def _log_failure(message: str) -> None:
     log_to_file_only(40, message)
 
 
-def _date_option(text: str | None) -> dt.date | None:
+def _date_option(text: str | None, flag: str = "--deadline") -> dt.date | None:
     if text is None:
         return None
     try:
         return dt.date.fromisoformat(text)
     except ValueError:
-        raise UsageError(f"--deadline {text!r} is not a date YYYY-MM-DD") from None
+        raise UsageError(f"{flag} {text!r} is not a date YYYY-MM-DD") from None
 
 
 def _version(value: bool) -> None:
@@ -331,6 +331,10 @@ def reconcile(
         if outcome.pack is not None:
             console.print(f"Sign-off pack: {outcome.pack.path} (fingerprint {outcome.pack.fingerprint[:16]})",
                           markup=False)
+        if outcome.signed_same is not None:
+            same = outcome.signed_same
+            console.print(f"Figures unchanged since the signed pack {same['pack_path']} (sign-off #{same['seq']}, "
+                          f"{same['decision']}, {same['at']})", markup=False, soft_wrap=True)
 
     _emit(as_json, lambda: reconcile_json(outcome.result), show, quiet=quiet)
     raise typer.Exit(outcome.exit_code)
@@ -339,15 +343,18 @@ def reconcile(
 @app.command()
 def history(
     measure: Annotated[list[str] | None, typer.Option("--measure", help="Measure id (repeatable); default all.")] = None,
-    months: Annotated[int, typer.Option("--months", help="How many months back from the newest recorded.")] = 12,
+    months: Annotated[int | None, typer.Option(
+        "--months", help="How many months back from the newest recorded (figures: default 12; --runs: all).")] = None,
     provider: ProviderOpt = None,
-    runs: Annotated[bool, typer.Option("--runs", help="List the recorded runs (with exit codes) instead.")] = False,
+    runs: Annotated[bool, typer.Option("--runs", help="List every recorded run (exit codes, voids) instead.")] = False,
+    page: Annotated[int, typer.Option("--page", help="With --runs: which page (1 = newest runs).")] = 1,
+    limit: Annotated[int, typer.Option("--limit", help="With --runs: runs per page.")] = 50,
     as_json: JsonOpt = False,
     config: ConfigOpt = None,
     ledger: LedgerOpt = None,
 ) -> None:
-    """Trends from the run ledger: the latest run of each month (or every run with --runs)."""
-    from recon.ledger import Ledger, load_history, recent_runs
+    """Trends from the run ledger: the latest run of each month, voided runs left out (or every run with --runs)."""
+    from recon.ledger import Ledger, list_runs, load_history
     from recon.measures.catalog import catalog
     from recon.render.history import render_history, render_runs
 
@@ -362,11 +369,30 @@ def history(
 
     with Ledger.open(_ledger_path(ledger, config), readonly=True) as led:
         if runs:
-            rows = recent_runs(led, provider=provider or _config_ods(config), months=months)
-            _emit(as_json, lambda: {"runs": [r.__dict__ for r in rows]}, lambda c: render_runs(rows, c))
+            listing = list_runs(led, provider=provider or _config_ods(config), months=months, page=page, limit=limit)
+            _emit(as_json, listing.to_json_dict, lambda c: render_runs(listing, c))
             return
-        hist = load_history(led, provider=provider or _config_ods(config), measure_ids=measure or (), months=months)
+        hist = load_history(led, provider=provider or _config_ods(config), measure_ids=measure or (),
+                            months=12 if months is None else months)
     _emit(as_json, hist.to_json_dict, lambda c: render_history(hist, c))
+
+
+@app.command()
+def void(
+    run_id: Annotated[str, typer.Argument(help="Run id, as listed by 'recon history --runs --json'.")],
+    reason: Annotated[str, typer.Option("--reason", help="Why the run is void (recorded).")],
+    by: Annotated[str | None, typer.Option("--by", help="Who voids it (default: your login name).")] = None,
+    as_json: JsonOpt = False,
+    config: ConfigOpt = None,
+    ledger: LedgerOpt = None,
+) -> None:
+    """Void a mistaken run: recorded with who, when and why, never deleted; it leaves trends and history."""
+    from recon.ledger import Ledger
+    from recon.render.history import render_void
+
+    with Ledger.open(_ledger_path(ledger, config)) as led:
+        event = led.void_run(run_id, reason=reason, by=by)
+    _emit(as_json, lambda: event, lambda c: render_void(event, c))
 
 
 @app.command()
@@ -410,6 +436,8 @@ def signoff(
     name: Annotated[str | None, typer.Option("--name", help="Full name of the person signing.")] = None,
     role: Annotated[str | None, typer.Option("--role", help="Their role, e.g. 'CYP lead'.")] = None,
     caveat: Annotated[list[str] | None, typer.Option("--caveat", help="A caveat (repeatable).")] = None,
+    date: Annotated[str | None, typer.Option("--date", help="The date of the sign-off, YYYY-MM-DD "
+                                                             "(default: the Date on the pack's Sign-off sheet).")] = None,
     key_file: KeyFileOpt = None,
     as_json: JsonOpt = False,
     config: ConfigOpt = None,
@@ -426,8 +454,28 @@ def signoff(
 
     key = load_key(key_file)
     with Ledger.open(_ledger_path(ledger, config)) as led:
-        record = sign_off(led, pack, decision, name, role, caveat or (), key=key)
+        record = sign_off(led, pack, decision, name, role, caveat or (), key=key, signed_on=_date_option(date, "--date"))
     _emit(as_json, record.to_json_dict, lambda c: render_signoff(record, c))
+    raise typer.Exit(record.exit_code)
+
+
+@signoff_app.command("list")
+def signoff_list(
+    month: Annotated[str | None, typer.Option("--month", help="Reporting month YYYY-MM (default: every month).")] = None,
+    provider: ProviderOpt = None,
+    as_json: JsonOpt = False,
+    config: ConfigOpt = None,
+    ledger: LedgerOpt = None,
+) -> None:
+    """List the sign-offs recorded for a month: decision, who, when, which pack."""
+    from recon.ledger import Ledger
+    from recon.render.history import render_signoff_list
+    from recon.signoff import list_signoffs
+
+    with Ledger.open(_ledger_path(ledger, config), readonly=True) as led:
+        found = list_signoffs(led, month=month, provider=provider)
+    _emit(as_json, lambda: {"month": month, "signoffs": [s.to_json_dict() for s in found]},
+          lambda c: render_signoff_list(found, month, c))
 
 
 @signoff_app.command("verify")

@@ -15,7 +15,7 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from recon import __version__
 from recon.cache import RunCache, cached, open_cache, run_key
@@ -140,6 +140,7 @@ class JobOutcome(Generic[R]):
     pack: PackInfo | None = None  # the written pack
     pack_sha256: str | None = None
     ledger: Path | None = None
+    signed_same: dict[str, Any] | None = None  # a sign-off of a pack with these very figures, if any
 
 
 # --------------------------------------------------------------------------- resolving
@@ -380,13 +381,18 @@ def _reconcile(run: ResolvedRun, ledger: Ledger | None, run_id: str, steps: Step
                 s.discard()
         if pack_info is not None and run.pack is not None:
             pack_info = dataclasses.replace(pack_info, path=run.pack)
+    signed_same = (ledger.signed_with_fingerprint(pack_info.fingerprint)
+                   if ledger is not None and pack_info is not None else None)
+    if signed_same is not None:
+        LOG.info("figures unchanged since the signed pack %s (sign-off #%s)", signed_same["pack_path"],
+                 signed_same["seq"])
     pack_note = f"; pack {run.pack}" if run.pack is not None else ""
     counts = result.counts  # the same counts the terminal, the JSON and the pack show
     _log_outcome(run, run_id, exit_code, f"{counts.discrepancies} discrepancies beyond tolerance, "
                  f"{counts.blocking_errors} error-level problems{pack_note}")
     if run.pack is not None:
         LOG.info("pack %s sha256 %s", run.pack, pack_sha)
-    return JobOutcome(run_id, run, result, exit_code, pack_info, pack_sha, run.ledger)
+    return JobOutcome(run_id, run, result, exit_code, pack_info, pack_sha, run.ledger, signed_same)
 
 
 def _private(result: _R) -> _R:

@@ -11,6 +11,8 @@ that nobody without the key can recompute.
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 import hashlib
 import hmac
 import json
@@ -26,6 +28,7 @@ from recon.choices import Decision
 from recon.errors import LedgerError, UsageError
 from recon.ledger import InputFile, Ledger, RunRow, input_paths, iso, now_utc, os_user
 from recon.ledger.receipts import Appended, append_line, journal_path, read_lines, receipt_path
+from recon.reconcile.model import VerdictText
 
 DECISIONS = tuple(d.value for d in Decision)
 GENESIS = "0" * 64
@@ -55,9 +58,17 @@ class SignOff:
     hash: str
     run_digest: str | None = None
     mac: str | None = None
+    signed_on: str | None = None  # the date the lead wrote (YYYY-MM-DD), as typed
+    warnings: tuple[str, ...] = ()  # said when it was recorded; not stored
+
+    @property
+    def exit_code(self) -> int:
+        """A recorded rejection exits 1, so a script sees that the pack was not approved."""
+        return 1 if self.decision == Decision.REJECT.value else 0
 
     def to_json_dict(self) -> dict[str, Any]:
         d = asdict(self)
+        d["warnings"] = list(self.warnings)
         d["inputs"] = [asdict(f) for f in self.inputs]
         d["caveats"] = list(self.caveats)
         return d
@@ -117,8 +128,9 @@ def record_hash(values: dict[str, Any]) -> str:
     """SHA-256 of the canonical JSON of every field but ``hash`` and ``mac`` (prev_hash included:
     that is the chain; run_digest only when present, so sign-offs from before it still verify)."""
     payload = {k: values[k] for k in _FIELDS}
-    if values.get("run_digest") is not None:
-        payload["run_digest"] = values["run_digest"]
+    for optional in ("run_digest", "signed_on"):  # only when present, so older sign-offs still verify
+        if values.get(optional) is not None:
+            payload[optional] = values[optional]
     return hashlib.sha256(json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
 
 
@@ -162,7 +174,7 @@ def run_digest(ledger: Ledger, run_id: str) -> str:
 
 def sign_off(ledger: Ledger, pack: Path, decision: str | None = None, name: str | None = None,
              role: str | None = None, caveats: Sequence[str] = (), *, by: str | None = None,
-             key: bytes | None = None) -> SignOff:
+             key: bytes | None = None, signed_on: dt.date | None = None) -> SignOff:
     """Append one sign-off for ``pack``, a pack a recorded run wrote.
 
     What the flags leave out is read from the pack's Sign-off sheet, so a CYP lead can sign in
@@ -172,29 +184,44 @@ def sign_off(ledger: Ledger, pack: Path, decision: str | None = None, name: str 
     pack = Path(pack)
     if not pack.is_file():
         raise UsageError(f"{pack}: no such pack file")
+    from_sheet = decision is None
     if decision is None or name is None or role is None:
         filled = _filled(pack)
         decision, name, role = decision or filled.decision, name or filled.name, role or filled.role
         caveats = tuple(caveats) or filled.caveats
+        signed_on = signed_on or filled.date
     if decision is None or name is None or role is None:
         raise UsageError("a sign-off needs a decision, a name and a role: give them, or fill in Decision, Name "
                          "and Role on the pack's Sign-off sheet")
     chosen = Decision.parse(decision)
     if chosen is None:
+        if from_sheet:
+            raise UsageError(f"the Decision on the pack's Sign-off sheet reads {decision.strip()!r}: choose "
+                             + ", ".join(f'"{d.label}"' for d in Decision))
         raise UsageError(f"the decision must be one of {', '.join(DECISIONS)}, not {decision.strip().lower()!r}")
     decision = chosen.value
     caveat_list = tuple(c.strip() for c in caveats if c.strip())
     if chosen is Decision.CAVEATS and not caveat_list:
-        raise UsageError("a decision to approve with caveats needs at least one caveat")
+        raise UsageError('the Sign-off sheet says "Approve with caveats" but its Caveats cell is empty: write them '
+                         "there, one a line" if from_sheet else
+                         "a decision to approve with caveats needs at least one caveat (--caveat)")
     if not name.strip() or not role.strip():
         raise UsageError("the name and the role must not be empty")
     pack_sha = sha256_file(pack)
     run = ledger.run_for_pack(pack_sha) or _run_by_content(ledger, pack)
+    if run is None and not _is_pack(pack):
+        raise UsageError(f"{pack} is not a recon sign-off pack (no Sign-off sheet with a pack fingerprint)",
+                         hint="sign the pack recon reconcile --pack wrote")
     if run is None:
         raise UsageError(
             f"{pack} does not match any pack recorded in ledger {ledger.path}",
             hint="it was changed after it was written, or written with another ledger; re-run recon reconcile",
         )
+    void = ledger.voids().get(run.run_id)
+    if void is not None:
+        raise UsageError(f"{pack} was written by run {run.run_id}, which {void['by']} voided at {void['at']} "
+                         f"({void['reason']}); a voided run cannot be signed off", hint="re-run recon reconcile")
+    warnings = _signoff_warnings(ledger, pack, run, chosen, caveat_list, signed_on, from_sheet)
     inputs = tuple(ledger.run_inputs(run.run_id))
     appended: list[Appended] = []
     try:
@@ -217,10 +244,11 @@ def sign_off(ledger: Ledger, pack: Path, decision: str | None = None, name: str 
                 "os_user": by or os_user(),
                 "prev_hash": last[1] if last else GENESIS,
                 "run_digest": run_digest(ledger, run.run_id),
+                "signed_on": signed_on.isoformat() if signed_on is not None else None,
             }
             values["hash"] = record_hash(values)
             values["mac"] = record_mac(key, values["hash"]) if key is not None else None
-            cols = (*_FIELDS, "run_digest", "hash", "mac")
+            cols = (*_FIELDS, "run_digest", "signed_on", "hash", "mac")
             c.execute(f"INSERT INTO signoffs ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
                       [values[k] for k in cols])
             # the anchors outside the ledger, written before the commit and taken back if it fails
@@ -230,7 +258,76 @@ def sign_off(ledger: Ledger, pack: Path, decision: str | None = None, name: str 
         for a in appended:
             a.undo()
         raise
-    return _from_values(values)
+    return dataclasses.replace(_from_values(values), warnings=warnings)
+
+
+def _signoff_warnings(ledger: Ledger, pack: Path, run: RunRow, chosen: Decision, caveats: tuple[str, ...],
+                      signed_on: dt.date | None, from_sheet: bool) -> tuple[str, ...]:
+    """Refuse what a lead cannot mean (a date in the future or before the run; approving a pack that
+    says "Fix before submitting" without a caveat); say what they should know (an earlier sign-off)."""
+    if signed_on is not None:
+        today = now_utc().date()
+        ran = dt.date.fromisoformat(run.finished[:10])
+        where = "the Date on the Sign-off sheet" if from_sheet else "--date"
+        if signed_on > today:
+            raise UsageError(f"{where} ({signed_on.isoformat()}) is in the future (today is {today.isoformat()})")
+        if signed_on < ran:
+            raise UsageError(f"{where} ({signed_on.isoformat()}) is before the run that wrote the pack "
+                             f"({ran.isoformat()})")
+    warnings: list[str] = []
+    if chosen is not Decision.REJECT and _pack_verdict(pack) == _FIX:
+        if not caveats:
+            how = ('choose "Approve with caveats" and write why in Caveats, or "Reject"' if from_sheet
+                   else "give --decision caveats with a --caveat saying why, or --decision reject")
+            raise UsageError(f'the pack says "{_FIX}": it can be approved only with a caveat: {how}')
+        warnings.append(f'the pack says "{_FIX}"; approved with caveats')
+    earlier = [s for s in signoffs(ledger) if s.provider == run.provider and s.month == run.month]
+    if earlier:
+        last = earlier[-1]
+        warnings.append(f"{run.month} already has {len(earlier)} sign-off(s) for {run.provider or 'this provider'}; "
+                        f"the latest: #{last.seq} {Decision(last.decision).label} by {last.name} at {last.at}")
+    return tuple(warnings)
+
+
+_FIX = VerdictText.FIX.value
+
+
+def _pack_verdict(pack: Path) -> str | None:
+    """The Overall status on the pack's Cover (its figures were checked by the fingerprint)."""
+    from openpyxl import load_workbook
+
+    try:
+        wb = load_workbook(pack, read_only=True)
+    except _UNREADABLE:
+        return None
+    try:
+        if "Cover" not in wb.sheetnames:
+            return None
+        for row in wb["Cover"].iter_rows(max_col=2, values_only=True):
+            if row and row[0] == "Overall status":
+                return str(row[1]) if len(row) > 1 else None
+        return None
+    finally:
+        wb.close()
+
+
+def _is_pack(pack: Path) -> bool:
+    from recon.pack.fingerprint import stated_fingerprint
+
+    try:
+        return stated_fingerprint(pack) is not None
+    except _UNREADABLE:
+        return False
+
+
+def list_signoffs(ledger: Ledger, *, month: str | None = None, provider: str | None = None) -> list[SignOff]:
+    """The sign-offs of a month (every month when None), oldest first."""
+    if month is not None:
+        from recon.months import Month
+
+        month = str(Month.parse(month))
+    return [s for s in signoffs(ledger) if (month is None or s.month == month)
+            and (provider is None or s.provider == provider)]
 
 
 def _journal_entry(values: dict[str, Any]) -> dict[str, Any]:
@@ -280,7 +377,7 @@ def _from_values(v: dict[str, Any]) -> SignOff:
         run_id=v["run_id"], pack_path=v["pack_path"], pack_sha256=v["pack_sha256"],
         inputs=tuple(InputFile(**d) for d in _loads(v["inputs"], [])), decision=v["decision"], name=v["name"],
         role=v["role"], caveats=tuple(_loads(v["caveats"], [])), os_user=v["os_user"], prev_hash=v["prev_hash"],
-        hash=v["hash"], run_digest=v.get("run_digest"), mac=v.get("mac"),
+        hash=v["hash"], run_digest=v.get("run_digest"), mac=v.get("mac"), signed_on=v.get("signed_on"),
     )
 
 
@@ -292,7 +389,7 @@ def _loads(text: str, default: Any) -> Any:
 
 
 def _rows(ledger: Ledger) -> list[dict[str, Any]]:
-    cols = (*_FIELDS, "run_digest", "hash", "mac")
+    cols = (*_FIELDS, "run_digest", "signed_on", "hash", "mac")
     cur = ledger.conn.execute(f"SELECT {', '.join(cols)} FROM signoffs ORDER BY seq")
     return [dict(zip(cols, r, strict=True)) for r in cur]
 

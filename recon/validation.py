@@ -87,7 +87,7 @@ class ValidationReport:
         for (rule_id, table), n in sorted(counts.items()):
             r = self.rules.by_id.get(rule_id)
             out.append({
-                "rule": rule_id,
+                "rule_id": rule_id,
                 "severity": severity[(rule_id, table)].value,
                 "table": table,
                 "columns": sorted(columns.get((rule_id, table), ())),

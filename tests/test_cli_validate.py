@@ -69,7 +69,7 @@ def test_json_shape(tmp_path):
     assert sorted((Path(f["name"]).name, f["table"], f["rows"]) for f in d["files"])[:2] == [
         ("MHS001MPI.csv", "MHS001MPI", 3), ("MHS101Referral.csv", "MHS101Referral", 3)]
     assert len(d["files"]) == 8
-    assert [(s["rule"], s["severity"], s["table"], s["count"]) for s in d["summary"]] == [
+    assert [(s["rule_id"], s["severity"], s["table"], s["count"]) for s in d["summary"]] == [
         ("VAL003", "error", "MHS201CareContact", 1),
         ("VAL018", "warning", "MHS607CodedScoreAssessmentAct", 1),
     ]

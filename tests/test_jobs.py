@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import json
 import re
 import shutil
@@ -140,9 +141,32 @@ def test_real_run_sign_off_and_verify(tmp_path: Path, ledger_path: Path) -> None
     log = (tmp_path / "run.log").read_text()
     assert "reconcile 2024-09 finished" in log and f"pack {pack} sha256" in log
     assert re.search(r"(?<![0-9A-Za-z])\d{10}(?![0-9A-Za-z])", log) is None  # no NHS-number-shaped value
-    res = cli("signoff", "--pack", pack, "--decision", "approve", "--name", "Dr Ada Lead", "--role", "CYP lead")
+    who = ("--name", "Dr Ada Lead", "--role", "CYP lead")
+    # issue 14 point 8: the pack says "Fix before submitting": approving it needs a caveat
+    res = cli("signoff", "--pack", pack, "--decision", "approve", *who)
+    assert res.exit_code == 2 and 'the pack says "Fix before submitting"' in res.stderr
+    assert "--decision caveats with a --caveat" in res.stderr
+    # the date the lead wrote is validated: a real date, not in the future, not before the run
+    today = dt.datetime.now(dt.UTC).date()
+    for bad, words in (("2024-13-01", "is not a date"), (str(today + dt.timedelta(days=1)), "is in the future"),
+                       ("2020-01-01", "is before the run that wrote the pack")):
+        res = cli("signoff", "--pack", pack, "--decision", "caveats", "--caveat", "x", *who, "--date", bad)
+        assert res.exit_code == 2 and words in res.stderr, (bad, res.stderr)
+    res = cli("signoff", "--pack", pack, "--decision", "approve", "--caveat", "planted discrepancies", *who,
+              "--date", str(today), "--json")
     assert res.exit_code == 0, res.stderr
-    assert cli("signoff", "verify", "--pack", pack).exit_code == 0
+    record = json.loads(res.stdout)
+    assert record["signed_on"] == str(today)
+    assert record["warnings"] == ['the pack says "Fix before submitting"; approved with caveats']
+    assert cli("signoff", "verify", "--pack", pack).exit_code == 0  # the date is inside the record's hash
+    # a second sign-off of the month is recorded with a warning; a recorded reject exits 1
+    res = cli("signoff", "--pack", pack, "--decision", "reject", *who)
+    assert res.exit_code == 1 and "2024-09 already has 1 sign-off(s)" in res.stdout
+    assert "#1 Approve by Dr Ada Lead" in res.stdout and "rejected (exit 1)" in res.stdout
+    listed = json.loads(cli("signoff", "list", "--month", "2024-09", "--json").stdout)["signoffs"]
+    assert [(s["seq"], s["decision"], s["signed_on"]) for s in listed] == [(1, "approve", str(today)), (2, "reject", None)]
+    assert json.loads(cli("signoff", "list", "--month", "2024-08", "--json").stdout)["signoffs"] == []
+    assert "Approve" in cli("signoff", "list").stdout
     # The daily re-run must not replace the signed-off pack: its pack goes beside it.
     signed = pack.read_bytes()
     assert cli(*args).exit_code == 1
@@ -173,19 +197,20 @@ def test_a_lead_signs_in_excel_and_the_filled_pack_is_recorded(tmp_path: Path, l
               "--pack", pack, "--quiet")
     assert res.exit_code == 1, res.stderr
 
-    def fill(target: Path, edit_figure: bool = False) -> Path:
+    def fill(target: Path, edit_figure: bool = False, caveat: str | None = "MHS32a low: EPR outage 3-5 Sept",
+             decision: str = "Approve with caveats") -> Path:
         wb = load_workbook(pack)
         ws = wb["Sign-off"]
         for row in ws.iter_rows():
             label = row[0].value
             if label == "Decision":
-                row[1].value = "Approve with caveats"
+                row[1].value = decision
             elif label == "Name":
                 row[1].value = "Dr Ada Lead"
             elif label == "Role":
                 row[1].value = "CYP lead"
             elif isinstance(label, str) and label.startswith("Caveats"):
-                row[1].value = "MHS32a low: EPR outage 3-5 Sept"
+                row[1].value = caveat
         if edit_figure:
             summary = wb["Summary"]
             for row in summary.iter_rows():
@@ -197,6 +222,22 @@ def test_a_lead_signs_in_excel_and_the_filled_pack_is_recorded(tmp_path: Path, l
     edited = fill(tmp_path / "edited.xlsx", edit_figure=True)
     res = cli("signoff", "--pack", edited)
     assert res.exit_code == 2 and "figures or records were changed" in res.stderr
+
+    # the sheet's own words, not CLI flags
+    bare = fill(tmp_path / "bare.xlsx", caveat=None)
+    res = cli("signoff", "--pack", bare)
+    assert res.exit_code == 2 and 'the Sign-off sheet says "Approve with caveats" but its Caveats cell is empty' in res.stderr
+    plain = fill(tmp_path / "plain.xlsx", caveat=None, decision="Approve")
+    res = cli("signoff", "--pack", plain)
+    assert res.exit_code == 2 and 'choose "Approve with caveats" and write why in Caveats, or "Reject"' in res.stderr
+    assert "--" not in res.stderr
+    res = cli("signoff", "--pack", fill(tmp_path / "odd.xlsx", decision="Maybe"))
+    assert res.exit_code == 2 and "reads 'Maybe': choose \"Approve\", \"Approve with caveats\", \"Reject\"" in res.stderr
+    from openpyxl import Workbook
+
+    Workbook().save(tmp_path / "budget.xlsx")
+    res = cli("signoff", "--pack", tmp_path / "budget.xlsx", "--decision", "approve", "--name", "A", "--role", "B")
+    assert res.exit_code == 2 and "is not a recon sign-off pack" in res.stderr
 
     filled = fill(tmp_path / "signed.xlsx")
     res = cli("signoff", "--pack", filled, "--json")

@@ -218,7 +218,7 @@ def test_report_json_and_exit_code(tmp_path):
         {**f, "name": Path(f["name"]).name} for f in d["files"]
     ]
     assert d["rows"][CON] == 4 and d["rows"][MPI] == 3
-    assert [(s["rule"], s["severity"], s["table"], s["count"], s["first_keys"]) for s in d["summary"]] == [
+    assert [(s["rule_id"], s["severity"], s["table"], s["count"], s["first_keys"]) for s in d["summary"]] == [
         ("VAL003", "error", CON, 1, ["C2"]),
         ("VAL017", "warning", A607, 1, ["C3|959951000000108"]),
     ]

@@ -3,7 +3,7 @@
 The public API lives here so ``from recon.ledger import Ledger, RunRecord, ...`` keeps working.
 """
 
-from recon.ledger.queries import TREND_SCHEMA, History, load_history, recent_runs, trend_frame
+from recon.ledger.queries import TREND_SCHEMA, History, RunPage, list_runs, load_history, trend_frame
 from recon.ledger.records import (
     LEDGER_ENV,
     ExceptionRow,
@@ -34,6 +34,7 @@ __all__ = [
     "InputFile",
     "Ledger",
     "PruneReport",
+    "RunPage",
     "RunRecord",
     "RunRow",
     "ValueRow",
@@ -41,10 +42,10 @@ __all__ = [
     "input_files",
     "input_paths",
     "iso",
+    "list_runs",
     "load_history",
     "now_utc",
     "os_user",
-    "recent_runs",
     "resolve_ledger_path",
     "rules_version",
     "trend_frame",

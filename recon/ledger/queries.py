@@ -135,11 +135,70 @@ def load_history(ledger: Ledger, *, provider: str | None = None, measure_ids: Se
     return History(provider, tuple(m for m in window if m in set(frame["month"].to_list())), frame)
 
 
-def recent_runs(ledger: Ledger, *, provider: str | None = None, months: int = 12) -> list[RunRow]:
-    """Every run (any command, any exit code) of the last ``months`` reporting months, newest first."""
+@dataclass(frozen=True)
+class RunPage:
+    """One page of the recorded runs, newest first, and what the page (and any month window) left out."""
+
+    runs: tuple[RunRow, ...]
+    voids: dict[str, dict[str, Any]]  # run id -> who voided it, when and why (only runs on this page)
+    total: int  # runs matching the provider and window
+    page: int
+    pages: int
+    limit: int
+    outside_window: int  # runs of the provider older than the --months window (0 without a window)
+    window_from: str | None  # first month of the window, if one was asked for
+
+    @property
+    def first(self) -> int:
+        """1-based position of this page's first run (0 when there is none)."""
+        return (self.page - 1) * self.limit + 1 if self.runs else 0
+
+    def left_out(self) -> str | None:
+        """What this listing does not show, in words; None when it shows every run."""
+        parts: list[str] = []
+        if self.runs and len(self.runs) < self.total:
+            last = self.first + len(self.runs) - 1
+            parts.append(f"showing runs {self.first}-{last} of {self.total} (page {self.page} of {self.pages})"
+                         + (f"; --page {self.page + 1} for older runs" if self.page < self.pages else ""))
+        elif not self.runs and self.total:
+            parts.append(f"page {self.page} is past the last page ({self.pages}) of {self.total} run(s)")
+        if self.outside_window:
+            parts.append(f"{self.outside_window} run(s) of months before {self.window_from} not shown "
+                         "(drop --months to list them)")
+        return "; ".join(parts) or None
+
+    def to_json_dict(self) -> dict[str, Any]:
+        return {
+            "runs": [{**r.__dict__, "void": self.voids.get(r.run_id)} for r in self.runs],
+            "total": self.total, "page": self.page, "pages": self.pages, "limit": self.limit,
+            "outside_window": self.outside_window, "window_from": self.window_from, "left_out": self.left_out(),
+        }
+
+
+def list_runs(ledger: Ledger, *, provider: str | None = None, months: int | None = None,
+              page: int = 1, limit: int = 50) -> RunPage:
+    """Every run (any command, any exit code, voided ones marked), newest first, one page at a time.
+
+    ``months`` optionally keeps the last N reporting months (counted back from the newest month
+    recorded); the runs it leaves out are counted, never hidden silently."""
+    if page < 1:
+        raise UsageError("--page must be at least 1")
+    if limit < 1:
+        raise UsageError("--limit must be at least 1")
+    if months is not None and months < 1:
+        raise UsageError("the number of months must be at least 1")
     rows = [r for r in ledger.runs() if provider is None or r.provider == provider]
-    if not rows:
-        return []
-    last = max(Month.parse(r.month) for r in rows)
-    first = str(last.shift(-(months - 1)))
-    return sorted((r for r in rows if r.month >= first), key=lambda r: r.finished, reverse=True)
+    window_from: str | None = None
+    outside = 0
+    if months is not None and rows:
+        last = max(Month.parse(r.month) for r in rows)
+        window_from = str(last.shift(-(months - 1)))
+        kept = [r for r in rows if r.month >= window_from]
+        outside = len(rows) - len(kept)
+        rows = kept
+    rows.reverse()  # the store lists oldest first (finished, then order recorded)
+    pages = max(1, -(-len(rows) // limit))
+    shown = tuple(rows[(page - 1) * limit: page * limit])
+    voids = ledger.voids()
+    return RunPage(shown, {r.run_id: voids[r.run_id] for r in shown if r.run_id in voids}, len(rows), page,
+                   pages, limit, outside, window_from)

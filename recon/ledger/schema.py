@@ -9,7 +9,7 @@ from pathlib import Path
 
 from recon.errors import LedgerError
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 _SQLITE_MAGIC = b"SQLite format 3\x00"
 # The tables whose rows a sign-off depends on: frozen once their run is signed off.
 SIGNED_TABLES = ("runs", "run_inputs", "measure_values")
@@ -147,10 +147,33 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         # what the pack shows beyond its values (formats, colours, hidden rows and sheets)
         "ALTER TABLE runs ADD COLUMN pack_view TEXT",
     ),
+    # 5 -> 6: voids. A mistaken run is voided, never deleted: an appended row (who, when, why),
+    # append-only like sign-offs; a signed-off run cannot be voided (the trigger refuses it too).
+    # No foreign key: pruning an old unsigned run leaves its void on record.
+    (
+        """CREATE TABLE run_voids (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            run_id TEXT NOT NULL UNIQUE,
+            reason TEXT NOT NULL CHECK (length(trim(reason)) > 0),
+            by TEXT NOT NULL,
+            at TEXT NOT NULL
+        )""",
+        *(
+            f"""CREATE TRIGGER run_voids_no_{op.lower()} BEFORE {op} ON run_voids
+                BEGIN SELECT RAISE(ABORT, 'run_voids are append-only'); END"""
+            for op in ("UPDATE", "DELETE")
+        ),
+        # the date the lead wrote on the sign-off (inside the record's hash when present)
+        "ALTER TABLE signoffs ADD COLUMN signed_on TEXT",
+        """CREATE TRIGGER run_voids_not_signed BEFORE INSERT ON run_voids
+            WHEN EXISTS (SELECT 1 FROM signoffs s WHERE s.run_id = NEW.run_id)
+            BEGIN SELECT RAISE(ABORT, 'a signed-off run cannot be voided'); END""",
+    ),
 )
 APPEND_ONLY_TRIGGERS = frozenset(
     [f"{t}_no_{op}" for t in ("signoffs", "exception_events") for op in ("update", "delete")]
     + [f"{t}_signed_no_{op}" for t in SIGNED_TABLES for op in ("update", "delete")]
+    + ["run_voids_no_update", "run_voids_no_delete", "run_voids_not_signed"]
 )
 
 

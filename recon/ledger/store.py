@@ -294,7 +294,36 @@ class Ledger:
                       (exception_id, provider, status, reason, event["by"], event["at"]))
         return event
 
+    def void_run(self, run_id: str, *, reason: str, by: str | None = None) -> dict[str, Any]:
+        """Void a mistaken run: an appended record (who, when, why); the run itself stays.
+
+        A voided run leaves trends and history's figures but is still listed with ``--runs``.
+        A signed-off run is a record and cannot be voided; a run is voided at most once."""
+        reason = reason.strip()
+        if not reason:
+            raise UsageError("--reason must not be empty: say why the run is void")
+        if not self.has_run(run_id):
+            raise UsageError(f"no run {run_id!r} in ledger {self.path}",
+                             hint="run ids are listed by 'recon history --runs --json'")
+        if self.conn.execute("SELECT 1 FROM signoffs WHERE run_id = ? LIMIT 1", (run_id,)).fetchone():
+            raise UsageError(f"run {run_id} has been signed off and cannot be voided",
+                             hint="a signed-off run is a record; sign off a corrected run instead")
+        earlier = self.voids().get(run_id)
+        if earlier is not None:
+            raise UsageError(f"run {run_id} was already voided by {earlier['by']} at {earlier['at']}: "
+                             f"{earlier['reason']}")
+        event = {"run_id": run_id, "reason": reason, "by": by or os_user(), "at": iso(now_utc())}
+        with self.transaction(f"voiding run {run_id}") as c:
+            c.execute("INSERT INTO run_voids (run_id, reason, by, at) VALUES (?,?,?,?)",
+                      (run_id, reason, event["by"], event["at"]))
+        return event
+
     # ---- reading
+
+    def voids(self) -> dict[str, dict[str, Any]]:
+        """Every recorded void, by run id: who voided it, when and why."""
+        return {r[0]: {"run_id": r[0], "reason": r[1], "by": r[2], "at": r[3]} for r in self.conn.execute(
+            "SELECT run_id, reason, by, at FROM run_voids ORDER BY seq")}
 
     def _last_statuses(self, provider: str | None, ids: Sequence[str]) -> dict[str, str]:
         out: dict[str, str] = {}
@@ -372,6 +401,13 @@ class Ledger:
             (fingerprint,)).fetchall()
         return RunRow(*rows[0]) if rows else None
 
+    def signed_with_fingerprint(self, fingerprint: str) -> dict[str, Any] | None:
+        """The newest sign-off of a pack that showed exactly these figures and records, or None."""
+        row = self.conn.execute(
+            "SELECT s.seq, s.at, s.decision, s.run_id, s.pack_path FROM signoffs s JOIN runs r USING (run_id)"
+            " WHERE r.pack_fingerprint = ? ORDER BY s.seq DESC LIMIT 1", (fingerprint,)).fetchone()
+        return None if row is None else dict(zip(("seq", "at", "decision", "run_id", "pack_path"), row, strict=True))
+
     def run_for_pack(self, pack_sha256: str) -> RunRow | None:
         rows = self.conn.execute(
             "SELECT run_id, command, provider, month, started, finished, exit_code, recon_version, rules_version,"
@@ -394,6 +430,7 @@ class Ledger:
             "WITH latest AS (SELECT month, run_id FROM ("
             "  SELECT month, run_id, ROW_NUMBER() OVER (PARTITION BY month ORDER BY finished DESC, rowid DESC) AS n"
             "  FROM runs WHERE provider IS ? AND command IN ('reconcile', 'measures') AND exit_code IN (0, 1)"
+            "  AND run_id NOT IN (SELECT run_id FROM run_voids)"
             "  AND EXISTS (SELECT 1 FROM measure_values v WHERE v.run_id = runs.run_id)"
             ") WHERE n = 1)"
             " SELECT l.month, v.measure_id, v.value, v.numerator, v.denominator, l.run_id"

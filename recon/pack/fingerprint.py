@@ -1,6 +1,7 @@
 """The pack's fingerprint: what it shows, hashed so a saved file can be checked.
 
-The fingerprint is the SHA-256 of every value the pack shows outside the Sign-off sheet,
+The fingerprint is the SHA-256 of every value the pack shows outside the Sign-off sheet (but for the
+Cover's run time and days left, which change with every run of the same inputs),
 normalised so that it can be recomputed from the saved file (:func:`fingerprint_workbook`):
 per sheet, one canonical-JSON line per non-empty row (trailing blanks dropped); the pack hash
 is the SHA-256 of the lines ``json([title, sheet_sha256])`` in workbook order.
@@ -44,11 +45,17 @@ def normalise(value: Any) -> Any:
     return str(value)
 
 
-def row_line(values: Sequence[Any]) -> bytes | None:
+# Cover rows that change on every run with the same inputs (when it ran, how long to the deadline):
+# left out, so a re-run with identical inputs has the same fingerprint as the signed pack.
+COVER_TITLE = "Cover"
+VOLATILE_COVER_LABELS = frozenset({"Run", "Days left"})
+
+
+def row_line(values: Sequence[Any], sheet: str | None = None) -> bytes | None:
     row = [normalise(v) for v in values]
     while row and row[-1] is None:
         row.pop()
-    if not row:
+    if not row or (sheet == COVER_TITLE and row[0] in VOLATILE_COVER_LABELS):
         return None
     return json.dumps(row, ensure_ascii=False, separators=(",", ":")).encode() + b"\n"
 
@@ -75,7 +82,7 @@ def fingerprint_workbook(path: Path) -> str:
                 continue
             h = hashlib.sha256()
             for row in _sheet_rows(wb, ws):
-                line = row_line(row)
+                line = row_line(row, ws.title)
                 if line is not None:
                     h.update(line)
             hashes.append((ws.title, h.hexdigest()))

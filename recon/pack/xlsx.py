@@ -323,7 +323,7 @@ def _render(wb: Workbook, sheet: Sheet, styler: _Styler) -> str:
     h = hashlib.sha256()
     for values in sheet.rows:
         if sheet.fingerprinted:
-            line = row_line(values)
+            line = row_line(values, sheet.title)
             if line is not None:
                 h.update(line)
         ws.append(_cells(ws, values, styler))

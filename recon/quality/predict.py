@@ -55,7 +55,7 @@ class SdcsFinding:
 
     def to_json_dict(self) -> dict[str, Any]:
         return {
-            "code": self.code, "level": self.level, "error_level": self.error_level, "table": self.table,
+            "rule_id": self.code, "level": self.level, "error_level": self.error_level, "table": self.table,
             "row": self.row, "keys": [list(k) for k in self.keys], "message": self.message,
             "class": self.klass, "basis": self.basis, "cause": self.cause,
         }
@@ -84,7 +84,7 @@ class NotEvaluated:
     column: str | None = None
 
     def to_json_dict(self) -> dict[str, Any]:
-        d: dict[str, Any] = {"code": self.code, "reason": self.reason}
+        d: dict[str, Any] = {"rule_id": self.code, "reason": self.reason}
         if self.column is not None:
             d["column"] = self.column
         return d
@@ -128,10 +128,10 @@ class SdcsPrediction:
                     keys.append(shown_key)
                 if len(keys) == 2:
                     break
-            out.append({"code": code, "table": first.table, "error_level": first.error_level,
+            out.append({"rule_id": code, "table": first.table, "error_level": first.error_level,
                         "message": first.message, "count": len(fs), "records": len({f.row for f in fs}),
                         "basis": sorted({f.basis for f in fs}), "rejects": first.rejects, "first_keys": keys})
-        return sorted(out, key=lambda d: (not d["rejects"], -d["count"], d["code"]))
+        return sorted(out, key=lambda d: (not d["rejects"], -d["count"], d["rule_id"]))
 
     def to_json_dict(self) -> dict[str, Any]:
         return {

@@ -111,7 +111,7 @@ class CodeSummary:
         return self.level in ("record_rejected", "group_rejected", "file_rejected")
 
     def to_json_dict(self) -> dict[str, Any]:
-        return {"code": self.code, "family": self.family, "level": self.level, "severity_1": self.severity_1,
+        return {"rule_id": self.code, "family": self.family, "level": self.level, "severity_1": self.severity_1,
                 "table": self.table, "description": self.description, "items": list(self.items),
                 "rows": self.rows, "distinct_records": self.distinct_records, "matched_local": self.matched_local,
                 "predicted": self.predicted, "rows_previous": self.rows_previous, "change": self.change}
@@ -146,7 +146,7 @@ class RecordKey:
     local_rows: int | None
 
     def to_json_dict(self) -> dict[str, Any]:
-        return {"code": self.code, "table": self.table, "key": masked_key(self.key, self.table), "rows": self.rows,
+        return {"rule_id": self.code, "table": self.table, "key": masked_key(self.key, self.table), "rows": self.rows,
                 "local_rows": self.local_rows}
 
 

@@ -9,7 +9,8 @@ import polars as pl
 from rich.console import Console
 from rich.table import Table
 
-from recon.ledger import History, PruneReport, RunRow
+from recon.choices import Decision
+from recon.ledger import History, PruneReport, RunPage
 from recon.signoff import SignOff, VerifyReport
 
 
@@ -62,8 +63,27 @@ def render_signoff(s: SignOff, console: Console) -> None:
         + ("; sealed with the sign-off key" if s.mac else ""),
         markup=False, highlight=False, soft_wrap=True,
     )
+    if s.signed_on:
+        console.print(f"  dated  {s.signed_on} (as written by the signer)", markup=False, soft_wrap=True)
     for c in s.caveats:
         console.print(f"  caveat: {c}", markup=False, soft_wrap=True)
+    for w in s.warnings:
+        console.print(f"  warning: {w}", markup=False, soft_wrap=True)
+    if s.exit_code:
+        console.print("  The pack was rejected (exit 1).", markup=False)
+
+
+def render_signoff_list(found: list[SignOff], month: str | None, console: Console) -> None:
+    if not found:
+        console.print(f"No sign-off recorded{' for ' + month if month else ''}.", markup=False)
+        return
+    table = Table(title=f"Sign-offs{' for ' + month if month else ''} (oldest first)")
+    for col in ("#", "Month", "Provider", "Decision", "Name", "Role", "Dated", "Recorded", "Pack"):
+        table.add_column(col)
+    for s in found:
+        table.add_row(str(s.seq), s.month or "-", s.provider or "-", Decision(s.decision).label, s.name, s.role,
+                      s.signed_on or "-", s.at[:16].replace("T", " "), Path(s.pack_path).name)
+    console.print(table)
 
 
 def render_verify(report: VerifyReport, console: Console) -> None:
@@ -83,18 +103,29 @@ def render_verify(report: VerifyReport, console: Console) -> None:
 _EXIT = {0: "clean", 1: "findings", 2: "could not run", 3: "input missing/stale", 130: "interrupted"}
 
 
-def render_runs(rows: list[RunRow], console: Console) -> None:
-    if not rows:
-        console.print("No recorded runs.")
-        return
-    table = Table(title="Recorded runs (newest first)")
-    for col in ("Finished", "Month", "Command", "Provider", "Exit", "Run", "Pack"):
-        table.add_column(col)
-    for r in rows:
-        table.add_row(r.finished[:16].replace("T", " "), r.month, r.command, r.provider or "-",
-                      f"{r.exit_code} {_EXIT.get(r.exit_code, '')}", r.run_id[:8],
-                      Path(r.pack_path).name if r.pack_path else "")
-    console.print(table)
+def render_runs(listing: RunPage, console: Console) -> None:
+    if not listing.runs:
+        console.print("No recorded runs." if not listing.total else f"No runs on page {listing.page}.")
+    else:
+        table = Table(title="Recorded runs (newest first)")
+        for col in ("Finished", "Month", "Command", "Provider", "Exit", "Run", "Pack", "Void"):
+            table.add_column(col)
+        for r in listing.runs:
+            void = listing.voids.get(r.run_id)
+            table.add_row(r.finished[:16].replace("T", " "), r.month, r.command, r.provider or "-",
+                          f"{r.exit_code} {_EXIT.get(r.exit_code, '')}", r.run_id[:8],
+                          Path(r.pack_path).name if r.pack_path else "",
+                          "" if void is None else f"VOID ({void['by']}): {void['reason']}")
+        console.print(table)
+    left_out = listing.left_out()
+    if left_out:
+        console.print(f"Not all runs shown: {left_out}.", markup=False, soft_wrap=True)
+
+
+def render_void(event: dict[str, Any], console: Console) -> None:
+    console.print(f"Run {event['run_id']} voided by {event['by']} at {event['at']}: {event['reason']} "
+                  "(kept in the ledger and listed by 'recon history --runs'; left out of trends and history)",
+                  markup=False, soft_wrap=True)
 
 
 def render_prune(report: PruneReport, console: Console) -> None:

@@ -42,7 +42,7 @@ def render_validation(report: ValidationReport, console: Console) -> None:
         table.add_column("First keys", ratio=2, overflow="fold")
         for s in summary:
             table.add_row(
-                Text(s["rule"]),
+                Text(s["rule_id"]),
                 Text(s["severity"], style=_STYLE.get(s["severity"], "")),
                 Text(_short(s["table"])),
                 f"{s['count']:,}",
@@ -74,7 +74,7 @@ def render_quality(quality: DataQuality, console: Console) -> None:
                          ("Basis", {"no_wrap": True})):
             table.add_column(name, **kw)  # type: ignore[arg-type]
         for c in codes:
-            table.add_row(Text(c["code"]), Text(c["error_level"], style="bold red" if c["rejects"] else "yellow"),
+            table.add_row(Text(c["rule_id"]), Text(c["error_level"], style="bold red" if c["rejects"] else "yellow"),
                           Text(c["table"]), f"{c['records']:,}", Text(re.sub(r"\[M\d{6}\]", "", c["message"])), Text(", ".join(c["basis"])))
         console.print(table)
     dropped = [t for t in p.tables if t.rejected]

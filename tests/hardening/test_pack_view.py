@@ -67,7 +67,9 @@ def test_a_pack_only_filled_in_by_another_writer_still_signs(recorded: tuple[Pat
     path, led = recorded
     _edit(path, lambda wb: None)
     assert verify_pack(path)
-    assert sign_off(led, path).decision == "approve"
+    # the fixture's Cover says "Fix before submitting": approving it needs a caveat (issue 14 point 8)
+    signed = sign_off(led, path, caveats=("known EPR gap",))
+    assert signed.decision == "approve" and signed.caveats == ("known EPR gap",)
 
 
 @pytest.mark.parametrize("tamper", sorted(TAMPERS))

@@ -55,7 +55,7 @@ def count(path: Path, table: str) -> int:
 
 def test_new_ledger_is_wal_at_current_schema(ledger_path: Path) -> None:
     with Ledger.open(ledger_path) as led:
-        assert led.user_version == SCHEMA_VERSION == 5
+        assert led.user_version == SCHEMA_VERSION == 6
         assert led.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         assert led.check_append_only() == []
 
@@ -100,7 +100,7 @@ def test_v1_ledger_is_migrated_on_open(ledger_path: Path) -> None:
     ledger_path.parent.mkdir(parents=True)
     _v1_ledger(ledger_path)
     with Ledger.open(ledger_path) as led:
-        assert led.user_version == SCHEMA_VERSION == 5
+        assert led.user_version == SCHEMA_VERSION == 6
         cols = {r[1] for r in led.conn.execute("PRAGMA table_info(runs)")}
         assert {"pack_path", "pack_sha256"} <= cols
         (old,) = led.runs()

@@ -65,7 +65,7 @@ def test_bad_sign_off_requests(signed_run: dict[str, Path], tmp_path: Path, cli:
     other = tmp_path / "other.xlsx"
     other.write_bytes(b"not written by recon")
     res = _sign(cli, other)
-    assert res.exit_code == 2 and "does not match any pack recorded" in res.stderr
+    assert res.exit_code == 2 and "is not a recon sign-off pack" in res.stderr
     res = cli("signoff", "verify", "--pack", other)
     assert res.exit_code == 1 and "no sign-off recorded for this pack" in res.stdout
 
@@ -83,7 +83,7 @@ def test_pack_altered_after_sign_off(signed_run: dict[str, Path], cli: Any) -> N
     assert "[pack_altered]" in res.stdout and "altered after sign-off by Dr Ada Lead" in res.stdout
     # an altered pack cannot be signed off either
     res = _sign(cli, pack)
-    assert res.exit_code == 2 and "does not match any pack recorded" in res.stderr
+    assert res.exit_code == 2 and "is not a recon sign-off pack" in res.stderr
 
 
 def test_inputs_changed_or_added_after_sign_off(signed_run: dict[str, Path], cli: Any) -> None:

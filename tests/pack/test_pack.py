@@ -76,9 +76,18 @@ def test_pack_info_and_fingerprint(tmp_path: Path) -> None:
     assert again.fingerprint == info.fingerprint
     assert stated_fingerprint(info.path) == info.fingerprint == fingerprint_workbook(info.path)
     assert verify_pack(info.path)
-    # A changed figure shows.
-    other = write_pack(make_result(), tmp_path / "other.xlsx", dataclasses.replace(OPTIONS, today=dt.date(2024, 10, 8)))
-    assert other.fingerprint != info.fingerprint
+    # Issue 14 point 10: a re-run of the same inputs a day later, at another time and speed, shows the
+    # same figures: run time and days left are not part of the fingerprint (they are still on the Cover).
+    later = make_result()
+    later = dataclasses.replace(later, started=later.started + dt.timedelta(days=1, hours=3),
+                                finished=later.finished + dt.timedelta(days=1, hours=3, seconds=9))
+    other = write_pack(later, tmp_path / "other.xlsx",
+                       dataclasses.replace(OPTIONS, today=dt.date(2024, 10, 8), run_seconds=99.0))
+    assert other.fingerprint == info.fingerprint == fingerprint_workbook(other.path)
+    assert row_with(cells(other.path, "Cover"), "Days left")[1] == "12 day(s) left"
+    # ... but a changed deadline or figure shows.
+    moved = write_pack(make_result(), tmp_path / "moved.xlsx", dataclasses.replace(OPTIONS, deadline=dt.date(2024, 10, 21)))
+    assert moved.fingerprint != info.fingerprint
     wb = load_workbook(info.path)
     wb["Summary"]["C4"] = 1300
     wb.save(tmp_path / "edited.xlsx")

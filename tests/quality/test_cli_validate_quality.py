@@ -23,7 +23,7 @@ def test_sample_predicts_the_planted_rejection_and_estimates_the_dqmi():
     national = [p for p in planted["validation"] if p["rule"].startswith("MHS")]
     assert national
     for p in national:
-        hit = [f for f in out["sdcs"]["findings"] if f["code"] == p["rule"]]
+        hit = [f for f in out["sdcs"]["findings"] if f["rule_id"] == p["rule"]]
         assert [f["keys"] for f in hit] == [[["[M902010]CareProfTeamLocalID", p["key"]]]]
         assert hit[0]["error_level"] == "Record rejected" and hit[0]["cause"] is None
     assert out["sdcs"]["cut_to_month"] is True
@@ -60,3 +60,21 @@ def test_console_view_of_the_prediction():
         "MHS90212", "Record rejected", "MHS902", "1", "Record rejected - ServTeamIntAgeGroup is blank.", "exact"]
     assert "SDCS would drop: MHS902 1 of 1 (0 with their parent)" in flat
     assert "DQMI estimate (recon, not NHS England's DQMI):" in flat and "goal 95 or more" in flat
+
+
+def _keys(node: object) -> set[str]:
+    if isinstance(node, dict):
+        return set(node) | {k for v in node.values() for k in _keys(v)}
+    if isinstance(node, list):
+        return {k for v in node for k in _keys(v)}
+    return set()
+
+
+def test_json_names_the_rule_id_one_way_everywhere():
+    """Issue 14 point 10: validation findings, their summary and the SDCS predictions all say rule_id."""
+    result = runner.invoke(app, ["validate", "--month", "2024-09", "--epr", str(SAMPLE / "mhsds"), "--no-ledger",
+                                 "--json"])
+    out = json.loads(result.stdout)
+    keys = _keys(out)
+    assert "rule_id" in keys and out["summary"] and out["sdcs"]["findings"]
+    assert not keys & {"rule", "code", "rule_code"}

@@ -39,11 +39,11 @@ def test_one_zip_every_family(tmp_path, nhs_number):
     assert out["period"] == "2024-09" and out["previous_period"] is None
     assert out["report"] == {"name": z.name, "period_from": "file_name", "files": [
         "aggregation.csv", "data_quality.csv", "diagnostics.csv", "validations.csv"]}
-    codes = {c["code"]: c for c in out["codes"]}
-    assert [c["code"] for c in out["codes"]] == ["MHSREJ007", "MHS00165", "MHS20168", "MHS20143", "MHS00120",
+    codes = {c["rule_id"]: c for c in out["codes"]}
+    assert [c["rule_id"] for c in out["codes"]] == ["MHSREJ007", "MHS00165", "MHS20168", "MHS20143", "MHS00120",
                                                  "MHS00123", "ABC123", "MHS10126"]
     assert codes["MHS20143"] | {} == {
-        "code": "MHS20143", "family": "MHSnnnnn", "level": "group_rejected", "severity_1": False, "table": "MHS201",
+        "rule_id": "MHS20143", "family": "MHSnnnnn", "level": "group_rejected", "severity_1": False, "table": "MHS201",
         "description": "Group rejected - More than one [MHS201]CareContact submitted for this [M201903]CareContactID.",
         "items": ["[M201903]CareContactID"], "rows": 2, "distinct_records": 1, "matched_local": None,
         "predicted": None, "rows_previous": None, "change": None}
@@ -69,12 +69,12 @@ def test_identifying_values_never_leave(tmp_path, nhs_number):
 def test_local_extract_ties_each_record_back(tmp_path, nhs_number):
     z = write_zip(tmp_path / "202409 Summary Reports.zip", september(nhs_number))
     out = _run(z, epr=SAMPLE, month=SEP).to_json_dict()
-    codes = {c["code"]: c for c in out["codes"]}
+    codes = {c["rule_id"]: c for c in out["codes"]}
     assert codes["MHS20143"]["matched_local"] == 1 and codes["MHS20143"]["predicted"] is True
     assert codes["MHS00165"]["matched_local"] == 1 and codes["MHS00165"]["predicted"] is True
     assert codes["MHS20168"]["matched_local"] == 0 and codes["MHS20168"]["predicted"] is False
     assert codes["MHS10126"]["matched_local"] == 1 and codes["MHS10126"]["predicted"] is True
-    records = {(r["code"], json.dumps(r["key"])): r for r in out["records"]}
+    records = {(r["rule_id"], json.dumps(r["key"])): r for r in out["records"]}
     dup = records[("MHS20143", json.dumps([["[M201903]CareContactID", "CC000000031"]]))]
     assert (dup["rows"], dup["local_rows"]) == (2, 2)
     assert records[("MHSREJ007", "[]")]["local_rows"] is None
@@ -93,7 +93,7 @@ def test_two_months_and_a_resubmission(tmp_path, nhs_number):
     assert out["period"] == "2024-09" and out["previous_period"] == "2024-08"
     assert out["report"]["name"] == "202409 Summary Reports Refresh.zip"
     assert out["ignored"] == ["202409 Summary Reports.zip"]
-    codes = {c["code"]: c for c in out["codes"]}
+    codes = {c["rule_id"]: c for c in out["codes"]}
     assert (codes["MHS20143"]["rows_previous"], codes["MHS20143"]["change"]) == (1, 1)
     assert (codes["MHS10129"]["rows"], codes["MHS10129"]["rows_previous"], codes["MHS10129"]["change"]) == (0, 3, -3)
     assert next(t for t in out["tables"] if t["table"] == "MHS201")["change"] == 60

@@ -60,7 +60,7 @@ def _sdcs(g: Grid, dq: DataQuality) -> int:
     if not codes:
         g.add(Styled("No national rule recon can decide fires.", "note"))
     for c in codes:
-        g.add(c["code"], Styled(c["error_level"], "bad" if c["rejects"] else "warn"), c["table"],
+        g.add(c["rule_id"], Styled(c["error_level"], "bad" if c["rejects"] else "warn"), c["table"],
               Styled(c["records"], "count"), Styled(_ID.sub("", c["message"]), "wrap"), ", ".join(c["basis"]),
               Styled("; ".join(_keys(k) for k in c["first_keys"]), "wrap"))
     g.blank()

@@ -36,7 +36,8 @@ def signoff_sheet(fingerprint: str, result: ReconcileResult) -> Sheet:
     g.blank()
     g.add(Styled("Pack fingerprint (SHA-256)", "label"), Styled(fingerprint, "mono"))
     how = g.add(Styled("What the fingerprint covers", "label"), Styled(
-        "The SHA-256 of every value shown on every other sheet of this pack, in sheet and row order "
+        "The SHA-256 of every value shown on every other sheet of this pack (except the Cover's run time "
+        "and days left, so a re-run of the same inputs keeps it), in sheet and row order "
         "(canonical JSON, one line per row). It cannot be the hash of this file, which contains it. "
         "Filling in this sheet does not change it. recon recomputes it when the sign-off is recorded "
         "and refuses a pack whose figures or records were edited.", "wrap",
