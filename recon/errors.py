@@ -102,3 +102,16 @@ class LedgerError(ReconError):
 
 class OutputError(ReconError):
     """An output (pack, JSON file, log) cannot be written: the previous one is left as it was."""
+
+
+def os_reason(exc: OSError) -> str:
+    """A file-system failure in words a user can act on (one wording for every writer)."""
+    import errno
+
+    if exc.errno == errno.ELOOP:
+        return "it is a symbolic link (refused)"
+    if exc.errno == errno.ENOSPC:
+        return "disk full"
+    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return "permission denied (read-only?)"
+    return exc.strerror or type(exc).__name__

@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
-from recon.errors import LockedError, OutputError
+from recon.errors import LockedError, OutputError, os_reason
 
 LOG = logging.getLogger("recon")
 TEST_PAUSE_ENV = "RECON_TEST_PAUSE_BEFORE_RENAME"  # test hook: seconds to sleep with a half-finished output
@@ -56,7 +56,7 @@ class StagedFile:
         try:
             parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise OutputError(f"{self.target}: cannot create folder {parent}: {_os_reason(exc)}") from None
+            raise OutputError(f"{self.target}: cannot create folder {parent}: {os_reason(exc)}") from None
         for note in recover_outputs(self.target, recorded):
             LOG.warning("%s", note)
         _remove_stale(parent, self.target.name)
@@ -69,7 +69,7 @@ class StagedFile:
         try:
             os.close(os.open(self.tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o666))
         except OSError as exc:
-            raise OutputError(f"{self.target}: cannot write in {parent}: {_os_reason(exc)}; "
+            raise OutputError(f"{self.target}: cannot write in {parent}: {os_reason(exc)}; "
                               "the previous file is left as it was") from None
 
     def ready(self) -> None:
@@ -95,7 +95,7 @@ class StagedFile:
             os.replace(self.tmp, self.target)
             _fsync_dir(self.target.parent)
         except OSError as exc:
-            raise OutputError(f"{self.target}: cannot write: {_os_reason(exc)}") from None
+            raise OutputError(f"{self.target}: cannot write: {os_reason(exc)}") from None
         self.committed = True
 
     def restore(self) -> None:
@@ -221,16 +221,6 @@ def _unlink_quietly(path: Path) -> None:
         path.unlink()
 
 
-def _os_reason(exc: OSError) -> str:
-    if exc.errno == errno.ELOOP:
-        return "it is a symbolic link (refused)"
-    if exc.errno == errno.ENOSPC:
-        return "disk full"
-    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
-        return "permission denied (read-only?)"
-    return exc.strerror or type(exc).__name__
-
-
 # --------------------------------------------------------------------------- locks
 
 
@@ -320,7 +310,7 @@ class RunLock:
             _shared_dir(self.path.parent)
             fh = _open_lock(self.path)
         except OSError as exc:
-            raise LockedError(f"cannot create lock file {self.path}: {_os_reason(exc)}") from None
+            raise LockedError(f"cannot create lock file {self.path}: {os_reason(exc)}") from None
         try:
             fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError as exc:
@@ -333,7 +323,7 @@ class RunLock:
                     + (f" ({holder})" if holder else ""),
                     hint=f"lock file {self.path}; try again when it has finished",
                 ) from None
-            raise LockedError(f"cannot lock {self.path}: {_os_reason(exc)}") from None
+            raise LockedError(f"cannot lock {self.path}: {os_reason(exc)}") from None
         with contextlib.suppress(OSError):  # opened read-only when another user created it
             fh.seek(0)
             fh.truncate()
@@ -417,7 +407,7 @@ def configure_logging(*, quiet: bool = False, log_file: Path | None = None, verb
             Path(log_file).parent.mkdir(parents=True, exist_ok=True)
             fh = _QuietFileHandler(log_file, encoding="utf-8")
         except OSError as exc:
-            raise OutputError(f"{log_file}: cannot open log file: {_os_reason(exc)}") from None
+            raise OutputError(f"{log_file}: cannot open log file: {os_reason(exc)}") from None
         fh.setLevel(logging.INFO)
         fh.setFormatter(logging.Formatter("%(asctime)s %(levelname)s pid=%(process)d %(message)s"))
         fh.addFilter(_RedactFilter())

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from recon.errors import LedgerError
+from recon.errors import LedgerError, os_reason
 
 RECEIPT_SUFFIX = ".signoff-receipt.jsonl"
 JOURNAL_SUFFIX = ".signoffs.jsonl"
@@ -60,7 +60,7 @@ def append_line(path: Path, record: Mapping[str, Any]) -> Appended:
     try:
         fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW, 0o644)
     except OSError as exc:
-        raise LedgerError(f"cannot write the sign-off record {path}: {_reason(exc)}; nothing was recorded",
+        raise LedgerError(f"cannot write the sign-off record {path}: {os_reason(exc)}; nothing was recorded",
                           hint="check the folder's permissions and free space") from None
     try:
         offset = os.fstat(fd).st_size
@@ -70,7 +70,7 @@ def append_line(path: Path, record: Mapping[str, Any]) -> Appended:
         except OSError as exc:
             with contextlib.suppress(OSError):
                 os.ftruncate(fd, offset)
-            raise LedgerError(f"cannot write the sign-off record {path}: {_reason(exc)}; nothing was recorded",
+            raise LedgerError(f"cannot write the sign-off record {path}: {os_reason(exc)}; nothing was recorded",
                               hint="check free space") from None
     finally:
         os.close(fd)
@@ -108,13 +108,3 @@ def _parse(data: bytes) -> Iterator[Line]:
         yield Line(number, value if isinstance(value, dict) else None)
 
 
-def _reason(exc: OSError) -> str:
-    import errno
-
-    if exc.errno == errno.ELOOP:
-        return "it is a symbolic link (refused)"
-    if exc.errno == errno.ENOSPC:
-        return "disk full"
-    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
-        return "permission denied (read-only?)"
-    return exc.strerror or type(exc).__name__
