@@ -58,7 +58,8 @@ def activity_frames(
     )
     contacts = (
         table(tables, CARE_CONTACT.id)
-        .join(submitted, on="ServiceRequestId", how="inner")
+        # file order kept: "first row" below must mean the first row in the file, not a join's order
+        .join(submitted, on="ServiceRequestId", how="inner", maintain_order="left")
         .filter(in_submission(pl.col("CareContDate")))
     )
     # one row per care contact id (a duplicated key counts once, first row in file order)
