@@ -164,6 +164,18 @@ def wrapped_height(values: Sequence[Any], widths: Mapping[int, float], wrapped: 
     return 15.0 * lines if lines > 1 else None
 
 
+def row_heights(values: Sequence[Sequence[Any]], widths: Mapping[int, float], wrapped: Sequence[int],
+                header_row: int) -> dict[int, float]:
+    """Heights of a table whose header is at ``header_row``: the header 18 pt, each data row tall
+    enough for its wrapped cells."""
+    heights: dict[int, float] = {header_row: 18}
+    for i, v in enumerate(values):
+        h = wrapped_height(v, widths, wrapped)
+        if h is not None:
+            heights[header_row + 1 + i] = h
+    return heights
+
+
 def wrap_cells(values: list[Any], wrapped: Sequence[int]) -> list[Any]:
     """Wrapped text in the ``wrapped`` columns; every other text cell top-aligned beside it."""
     return [Styled(v, "wrap" if i in wrapped else "top") if isinstance(v, str) and v else v

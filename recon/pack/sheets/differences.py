@@ -8,7 +8,7 @@ from typing import Any
 from recon.pack.layout import Sheet, Styled
 from recon.pack.model import PackOptions
 from recon.pack.privacy import IDENTIFYING_COLUMNS, NHS_NUMBER_COLUMNS, mask_nhs_number
-from recon.pack.sheets.common import team_name, text, wrap_cells, wrapped_height
+from recon.pack.sheets.common import row_heights, team_name, text, wrap_cells
 from recon.reconcile.model import ReconcileResult, RecordClass
 
 CLASS_TEXT = {
@@ -51,11 +51,7 @@ def differences_sheet(result: ReconcileResult, opts: PackOptions) -> Sheet:
     ]
     widths = DIFF_WIDTHS
     header_row = 3
-    heights: dict[int, float] = {header_row: 18}
-    for i, v in enumerate(values):
-        h = wrapped_height(v, widths, _WRAPPED)
-        if h is not None:
-            heights[header_row + 1 + i] = h
+    heights = row_heights(values, widths, _WRAPPED, header_row)
 
     def gen() -> Iterator[list[Any]]:
         yield [Styled("Record-level differences between the local records and the pre-deadline extract", "title")]

@@ -7,7 +7,14 @@ from typing import Any
 
 from recon.pack.layout import AMBER, RED, Rule, Sheet, Styled
 from recon.pack.model import PackOptions
-from recon.pack.sheets.common import SEVERITY_RANK, sheet_title, team_name, text, wrap_cells, wrapped_height
+from recon.pack.sheets.common import (
+    SEVERITY_RANK,
+    row_heights,
+    sheet_title,
+    team_name,
+    text,
+    wrap_cells,
+)
 from recon.reconcile.model import ExceptionRecord, ReconcileResult, tally
 
 EXCEPTION_HEADER = (
@@ -52,11 +59,7 @@ def exceptions_sheet(
     values = [_exception_values(e, opts.identifiable) for e in rows]
     widths = EXCEPTION_WIDTHS
     header_row = 3
-    heights: dict[int, float] = {header_row: 18}
-    for i, v in enumerate(values):
-        h = wrapped_height(v, widths, _WRAPPED)
-        if h is not None:
-            heights[header_row + 1 + i] = h
+    heights = row_heights(values, widths, _WRAPPED, header_row)
     t = tally(rows)
     n = len(values)
 
