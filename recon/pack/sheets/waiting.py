@@ -151,12 +151,14 @@ def waits_summary_sheet(result: ReconcileResult, opts: PackOptions) -> Sheet:
         for c in waits:
             style = {ComparisonStatus.CONSISTENT: "good", ComparisonStatus.DISCREPANCY: "bad"}.get(c.status, "neutral")
             why = f"{c.name}; {c.explanation}" if c.explanation else c.name
-            row = g.add(c.id, c.local, Styled(c.published_text or "", "right"),
+            # id and figures top-aligned beside the wrapped explanation, so each row reads as one line
+            row = g.add(Styled(c.id, "top"), Styled(c.local, "top"), Styled(c.published_text or "", "right"),
                         Styled(c.status.value.replace("_", " "), style), Styled(why, "wrap"))
             heights[row] = max(15.0, 15.0 * -(-len(why) // (WHY_WIDTH - 1)))
         for v in values:
             if v.id not in shown:
-                row = g.add(v.id, v.value, "", Styled("not computed", "neutral"), Styled(v.reason or "", "wrap"))
+                row = g.add(Styled(v.id, "top"), Styled(v.value, "top"), "", Styled("not computed", "neutral"),
+                            Styled(v.reason or "", "wrap"))
                 heights[row] = max(15.0, 15.0 * -(-len(v.reason or "") // (WHY_WIDTH - 1)))
     notes = [n for n in result.notes if "WAITS_" in n or "SNOMED" in n or "not compared" in n]
     for n in notes:
