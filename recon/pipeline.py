@@ -17,7 +17,6 @@ from recon.measures.engine import run_measures
 from recon.measures.model import MeasuresResult
 from recon.months import Month
 from recon.pack.model import PackInfo, PackOptions
-from recon.pack.save import write_pack
 from recon.reconcile.model import ReconcileResult
 from recon.reconcile.run import run_reconcile
 from recon.snomed import SnomedRelease
@@ -55,6 +54,13 @@ class Pipeline:
     measures: ComputeMeasures
     validate: Validate
     write_pack: WritePack
+
+
+def write_pack(result: ReconcileResult, path: Path, options: PackOptions | None = None) -> PackInfo:
+    """The pack writer, imported when a pack is written (openpyxl costs every other run 0.3 s)."""
+    from recon.pack.save import write_pack as write
+
+    return write(result, path, options)
 
 
 def library_pipeline() -> Pipeline:

@@ -9,14 +9,42 @@ checks each family returns exactly those ids. Adding a family: docs/extending.md
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
 from recon.errors import RulesError
 from recon.measures import access, activity, completeness, outcomes
 from recon.measures.catalog import Catalog
 from recon.measures.family import Family, FamilyContext, FamilyPlan, RecordUnit
 from recon.measures.waits import family as waits
-from recon.pack.sheets.breakdown import access_sheets, activity_sheets
-from recon.pack.sheets.outcomes import outcomes_sheets
 from recon.render.sections import family_table
+
+if TYPE_CHECKING:
+    from recon.pack.layout import Sheet
+    from recon.pack.model import PackOptions
+    from recon.reconcile.model import ReconcileResult
+
+# The pack's sheet builders are imported when a pack is written, not by every `recon measures`
+# (they pull in the pack's layout and openpyxl: a tenth of a second of start-up for nothing).
+
+
+def access_sheets(result: ReconcileResult, opts: PackOptions, cat: Catalog) -> Sequence[Sheet]:
+    from recon.pack.sheets.breakdown import access_sheets as build
+
+    return build(result, opts, cat)
+
+
+def activity_sheets(result: ReconcileResult, opts: PackOptions, cat: Catalog) -> Sequence[Sheet]:
+    from recon.pack.sheets.breakdown import activity_sheets as build
+
+    return build(result, opts, cat)
+
+
+def outcomes_sheets(result: ReconcileResult, opts: PackOptions, cat: Catalog) -> Sequence[Sheet]:
+    from recon.pack.sheets.outcomes import outcomes_sheets as build
+
+    return build(result, opts, cat)
+
 
 # Adapters for the families written before the register (their modules keep their signatures).
 

@@ -13,7 +13,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import polars as pl
 
 from recon.errors import InputError
@@ -47,7 +46,7 @@ class RawTable:
     sheet: str | None = None
 
 
-_FIELD_EDGES = np.array([ord(","), ord("\n"), ord("\r"), ord('"')], dtype=np.uint8)
+_FIELD_EDGES = (ord(","), ord("\n"), ord("\r"), ord('"'))
 
 
 def _needs_trim(window: bytes, *, at_start: bool = False) -> bool:
@@ -61,6 +60,8 @@ def _needs_trim(window: bytes, *, at_start: bool = False) -> bool:
         return True
     if b" " not in window:
         return False
+    import numpy as np  # only for chunks holding spaces: not on every run's start-up
+
     a = np.frombuffer(window, dtype=np.uint8)
     spaces = np.flatnonzero(a == 32)
     inner = spaces[(spaces > 0) & (spaces < a.size - 1)]

@@ -4,11 +4,11 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 import polars as pl
 
-from recon.measures.common import table
+from recon.measures.common import first_distinct, table
 from recon.measures.waits import codes as c
 from recon.measures.waits.cohorts import CMH, CYP, cohort_month
 from recon.measures.waits.months import APRIL_2024, as_at, month_end, month_of
@@ -24,18 +24,27 @@ _REF_COLUMNS = ("Cohort", "ServiceRequestId", "PersonKey", "F", "L", "Pre", "Pos
 
 
 def care_contacts(tables: Mapping[str, pl.LazyFrame]) -> pl.LazyFrame:
-    """MHS201 rows (a repeated CareContactId once, the first) with normalised codes, dated."""
-    return (
-        table(tables, CARE_CONTACT.id)
-        .filter(pl.col("CareContactId").is_first_distinct() & pl.col("CareContDate").is_not_null())
-        .select(
-            "CareContactId",
-            "ServiceRequestId",
-            pl.col("CareContDate").alias("Date"),
-            c.code1(pl.col("AttendStatus")).alias("Attend"),
-            c.code2(pl.col("ConsMechanismMH")).alias("Mech"),
-        )
+    """MHS201 rows (a repeated CareContactId once, the first) with normalised codes, dated; built
+    once (collected): five plans read it."""
+    rows = table(tables, CARE_CONTACT.id).select(
+        "CareContactId", "ServiceRequestId", "CareContDate", "AttendStatus", "ConsMechanismMH"
     )
+    dated = first_distinct(rows, "CareContactId").filter(pl.col("CareContDate").is_not_null()).collect()
+    return dated.select(
+        "CareContactId",
+        "ServiceRequestId",
+        pl.col("CareContDate").alias("Date"),
+        _by_value(dated, "AttendStatus", c.code1).alias("Attend"),
+        _by_value(dated, "ConsMechanismMH", c.code2).alias("Mech"),
+    ).lazy()
+
+
+def _by_value(frame: pl.DataFrame, column: str, normalise: Callable[[pl.Expr], pl.Expr]) -> pl.Expr:
+    """``normalise`` applied to each distinct value once and looked up per row: a code column
+    has a handful of values and millions of rows."""
+    values = frame.get_column(column).unique()
+    mapped = pl.DataFrame({"v": values}).select(normalise(pl.col("v"))).to_series()
+    return pl.col(column).replace_strict(values, mapped, default=None, return_dtype=pl.String)
 
 
 def mechanism_qualifies(date: pl.Expr, mech: pl.Expr) -> pl.Expr:

@@ -32,19 +32,30 @@ def spells(cohort_refs: pl.LazyFrame) -> pl.LazyFrame:
         how="vertical",
     )
     person = ["Cohort", "PersonKey"]
+    # one ordered pass, no window over text keys: a person's first row resets the running total,
+    # and a spell starts on a person's first row or after a row whose total is 0 (a closing date
+    # belongs to the spell it closes)
+    new_person = (
+        (pl.int_range(pl.len()) == 0)
+        | pl.col("Cohort").ne_missing(pl.col("Cohort").shift(1))
+        | pl.col("PersonKey").ne_missing(pl.col("PersonKey").shift(1))
+    )
+    running = pl.col("Inc").cum_sum()
     walked = (
         events.group_by([*person, "Date"])
         .agg(pl.col("Inc").sum())
         .sort([*person, "Date"])
-        .with_columns(pl.col("Inc").cum_sum().over(person).alias("Total"))
-        .with_columns(
-            # spells closed before this date: a closing date belongs to the spell it closes
-            (pl.col("Total") == 0).cast(pl.Int32).shift(1, fill_value=0).cum_sum().over(person).alias("Spell")
-        )
+        .with_columns(new_person.alias("New"), running.alias("Run"))
+        .with_columns((pl.col("Run") - pl.when(pl.col("New")).then(pl.col("Run") - pl.col("Inc")).forward_fill())
+                      .alias("Total"))
+        .with_columns((pl.col("New") | (pl.col("Total").shift(1) == 0)).fill_null(True).cum_sum().alias("Spell"))
     )
     return (
-        walked.group_by([*person, "Spell"])
-        .agg(pl.col("Date").min().alias("Start"), (pl.col("Date").max() - pl.duration(days=GAP_DAYS)).alias("End"))
+        walked.group_by("Spell")
+        .agg(
+            pl.col("Cohort").first(), pl.col("PersonKey").first(),
+            pl.col("Date").min().alias("Start"), (pl.col("Date").max() - pl.duration(days=GAP_DAYS)).alias("End"),
+        )
         .filter(pl.col("Start") >= EARLIEST_START)
         .select(*person, "Start", "End")
     )
