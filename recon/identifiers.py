@@ -11,6 +11,7 @@ where it found them so the run can warn once, naming the column.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import re
 from collections.abc import Mapping
 from types import MappingProxyType
@@ -26,7 +27,10 @@ POSTCODE_MASK = "*** ***"
 _NHS_IN_TEXT = re.compile(r"(?<![\d*])(\d{3})([ -]?)(\d{3})\2(\d{4})(?!\d)")
 _POSTCODE_IN_TEXT = re.compile(r"(?<![A-Za-z0-9])[A-Za-z]{1,2}\d[A-Za-z\d]? ?\d[A-Za-z]{2}(?![A-Za-z0-9])")
 _POSTCODE_VALUE = r"^\s*[A-Za-z]{1,2}\d[A-Za-z\d]? ?\d[A-Za-z]{2}\s*$"
-_NHS_SHAPED = r"^[\s\d-]{10,}$"  # a cheap superset of what valid_expr accepts: only these rows are checked
+_NHS_SHAPED = r"^[\s\d-]{10,}$"
+# one search that every string with an NHS number or a postcode in it matches (a superset of
+# the two patterns above): most strings fail it at once and skip both substitutions
+_CANDIDATE = re.compile(r"\d{3}[ -]?\d{3}[ -]?\d{4}|[A-Za-z]{1,2}\d[A-Za-z\d]? ?\d[A-Za-z]{2}")  # a cheap superset of what valid_expr accepts: only these rows are checked
 
 
 def _known_identifying() -> frozenset[str]:
@@ -37,6 +41,8 @@ def _known_identifying() -> frozenset[str]:
 
 def mask_text(text: str) -> tuple[str, bool]:
     """Free text with every valid NHS number and postcode masked; and whether any was."""
+    if _CANDIDATE.search(text) is None:
+        return text, False
     hit = False
 
     def nhs(m: re.Match[str]) -> str:
@@ -82,47 +88,88 @@ def mask_frame(frame: pl.DataFrame, skip: frozenset[str] = frozenset()) -> tuple
 def mask_identifiers(obj: T) -> tuple[T, list[str]]:
     """``obj`` (a result: dataclasses, tuples, dicts, strings, frames) with identifiers masked,
     and where they were found ("MHS101Referral key", "LocalPatientId", ...)."""
-    found: dict[str, None] = {}
-    out = _walk(obj, "", found, _known_identifying())
-    return out, list(found)
+    walker = _Walker(_known_identifying())
+    out = walker.walk(obj, "")
+    return out, list(walker.found)
 
 
-def _walk(obj: Any, where: str, found: dict[str, None], skip: frozenset[str]) -> Any:
-    if isinstance(obj, str):
-        text, hit = mask_text(obj)
-        if not hit:
-            return obj
-        found[where or "text"] = None
-        return text
-    if isinstance(obj, pl.DataFrame):
-        frame, cols = mask_frame(obj, skip)
-        found.update(dict.fromkeys(cols))
-        return frame
-    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+_ATOMS = frozenset({int, float, bool, dt.date, dt.datetime})  # never masked: nothing to walk
+_FIELD_NAMES: dict[type, tuple[str, ...] | None] = {}
+
+
+def _fields(cls: type) -> tuple[str, ...] | None:
+    """The init fields of a dataclass (looked up once per class), None for anything else."""
+    try:
+        return _FIELD_NAMES[cls]
+    except KeyError:
+        names = (tuple(f.name for f in dataclasses.fields(cls) if f.init)
+                 if dataclasses.is_dataclass(cls) else None)
+        _FIELD_NAMES[cls] = names
+        return names
+
+
+class _Walker:
+    """One masking pass. A result holds tens of thousands of findings whose messages repeat, so
+    each distinct string is searched once (``clean``: strings known to hold nothing)."""
+
+    def __init__(self, skip: frozenset[str]) -> None:
+        self.skip = skip
+        self.found: dict[str, None] = {}
+        self.clean: set[str] = set()
+
+    def is_clean(self, text: str) -> bool:
+        if text in self.clean:
+            return True
+        if _CANDIDATE.search(text) is None:
+            self.clean.add(text)
+            return True
+        return False
+
+    def walk(self, obj: Any, where: str) -> Any:
+        if isinstance(obj, str):
+            if self.is_clean(obj):
+                return obj
+            text, hit = mask_text(obj)
+            if not hit:
+                return obj
+            self.found[where or "text"] = None
+            return text
+        if isinstance(obj, pl.DataFrame):
+            frame, cols = mask_frame(obj, self.skip)
+            self.found.update(dict.fromkeys(cols))
+            return frame
+        fields = _fields(type(obj))
+        if fields is not None:
+            return self.walk_dataclass(obj, fields)
+        if isinstance(obj, tuple | list):
+            clean = self.clean
+            if all(v is None or (type(v) is str and (v in clean or self.is_clean(v))) for v in obj):
+                return obj  # a key's (label, value) pair, a list of ids: nothing to walk into
+            items = [self.walk(v, where) for v in obj]
+            if all(a is b for a, b in zip(items, obj, strict=True)):
+                return obj
+            return type(obj)(items) if isinstance(obj, list) else tuple(items)
+        if isinstance(obj, Mapping):
+            pairs = {k: self.walk(v, str(k)) for k, v in obj.items()}
+            if all(pairs[k] is obj[k] for k in pairs):
+                return obj
+            if isinstance(obj, MappingProxyType):
+                return MappingProxyType(pairs)
+            return type(obj)(pairs) if isinstance(obj, dict) else pairs
+        return obj
+
+    def walk_dataclass(self, obj: Any, fields: tuple[str, ...]) -> Any:
         owner = getattr(obj, "table", None)
         changes: dict[str, Any] = {}
-        for f in dataclasses.fields(obj):
-            if not f.init:
-                continue
-            value = getattr(obj, f.name)
-            if f.name == "value" and isinstance(getattr(obj, "column", None), str):
-                label = f"{owner}.{obj.column}" if isinstance(owner, str) else str(obj.column)  # type: ignore[attr-defined]
+        for name in fields:
+            value = getattr(obj, name)
+            if value is None or type(value) in _ATOMS or (type(value) is str and self.is_clean(value)):
+                continue  # the usual case, decided without building the label
+            if name == "value" and isinstance(getattr(obj, "column", None), str):
+                label = f"{owner}.{obj.column}" if isinstance(owner, str) else str(obj.column)
             else:
-                label = f"{owner} {f.name}" if isinstance(owner, str) else f.name
-            new = _walk(value, label, found, skip)
+                label = f"{owner} {name}" if isinstance(owner, str) else name
+            new = self.walk(value, label)
             if new is not value:
-                changes[f.name] = new
-        return dataclasses.replace(obj, **changes) if changes else obj  # type: ignore[type-var]
-    if isinstance(obj, tuple | list):
-        items = [_walk(v, where, found, skip) for v in obj]
-        if all(a is b for a, b in zip(items, obj, strict=True)):
-            return obj
-        return type(obj)(items) if isinstance(obj, list) else tuple(items)
-    if isinstance(obj, Mapping):
-        pairs = {k: _walk(v, str(k), found, skip) for k, v in obj.items()}
-        if all(pairs[k] is obj[k] for k in pairs):
-            return obj
-        if isinstance(obj, MappingProxyType):
-            return MappingProxyType(pairs)
-        return type(obj)(pairs) if isinstance(obj, dict) else pairs
-    return obj
+                changes[name] = new
+        return dataclasses.replace(obj, **changes) if changes else obj
