@@ -115,7 +115,7 @@ def validate_extract(
     epr: Path, month: Month, *, mapping: str | None, settings: ProviderSettings
 ) -> ValidationReport:
     """Load an extract (InputError, exit 2, if unreadable) and validate every record."""
-    extract = load_extract(epr, mapping)
+    extract = load_extract(epr, mapping, keep_text=True)
     findings = validate_tables(extract, month, settings)
     return ValidationReport(
         provider=settings.ods or extract.provider,

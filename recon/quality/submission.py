@@ -370,7 +370,7 @@ def read_submission(reports: Path, *, month: Month | None, epr: Path | None, map
     previous = read_report(chosen.previous, month=chosen.period.shift(-1)) if chosen.previous else None
     view = prediction = None
     if epr is not None:
-        extract = load_extract(epr, mapping)
+        extract = load_extract(epr, mapping, keep_text=True)
         view = submission_view(extract, chosen.period, provider=settings.ods)
         prediction = predict(view)
     return analyse(current, previous, view=view, prediction=prediction, ignored=chosen.ignored,

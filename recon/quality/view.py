@@ -157,7 +157,8 @@ def submission_view(
     tables: dict[str, pl.DataFrame] = {}
     if extract.layout == "mhsds":
         for f in extract.files:
-            tables[f.table] = _normalise(_read_raw(f).frame, f.table, rules)
+            text = extract.text.get(f.table)
+            tables[f.table] = _normalise(_read_raw(f).frame if text is None else text, f.table, rules)
         extra = {
             tid: _normalise(read_csv_text(str(p), path=p).frame if p.suffix.lower() in (".csv", ".txt")
                             else read_excel_text(str(p), p, None, tid).frame if p.suffix.lower() in (".xlsx", ".xlsm")
@@ -190,18 +191,48 @@ def _many_months(tables: Mapping[str, pl.DataFrame], month: Month) -> bool:
         frame = tables.get(table)
         if frame is None or item not in frame.columns:
             continue
-        dated = frame.select(day(item).alias("d")).get_column("d").drop_nulls()
+        dated = _day_by_value(frame, item).drop_nulls()
         if int((~dated.is_between(month.start, month.end)).sum()):
             return True
     return False
 
 
+# The dates the cut reads, by table: parsed once per distinct value (a date column has a few
+# thousand values over millions of rows) into a ``__day_`` column the cut's conditions read.
+CUT_DATES = {
+    "MHS101Referral": ("ReferralRequestReceivedDate", "ServDischDate", "ReferRejectionDate"),
+    "MHS102OtherServiceType": ("ReferClosureDate", "ReferRejectionDate"),
+    "MHS201CareContact": ("CareContDate",),
+    "MHS204IndirectActivity": ("IndirectActDate",),
+    "MHS606CodedScoreAssessmentRefer": ("AssToolCompTimestamp",),
+    "MHS501HospProvSpell": ("StartDateHospProvSpell", "DischDateHospProvSpell"),
+    "MHS008CarePlanType": ("CarePlanCreatDate",),
+}
+_DAY = "__day_"
+
+
+def _day_by_value(frame: pl.DataFrame, item: str) -> pl.Series:
+    """``day(item)`` of every row, computed on the column's distinct values and looked up."""
+    values = frame.get_column(item).drop_nulls().unique()
+    parsed = pl.DataFrame({item: values}).select(day(item)).to_series()
+    return frame.get_column(item).replace_strict(values, parsed, default=None, return_dtype=pl.Date)
+
+
+def _with_days(table: str, frame: pl.DataFrame) -> pl.DataFrame:
+    items = [i for i in CUT_DATES.get(table, ()) if i in frame.columns]
+    return frame.with_columns(_day_by_value(frame, i).alias(_DAY + i) for i in items) if items else frame
+
+
+def _day(item: str) -> pl.Expr:
+    return pl.col(_DAY + item)
+
+
 def _in_month(item: str, month: Month) -> pl.Expr:
-    return day(item).is_between(month.start, month.end)
+    return _day(item).is_between(month.start, month.end)
 
 
 def _open_at(item: str, month: Month) -> pl.Expr:
-    return day(item).is_null() | (day(item) >= month.start)
+    return _day(item).is_null() | (_day(item) >= month.start)
 
 
 def _ids(frame: pl.DataFrame | None, item: str) -> pl.Series:
@@ -218,10 +249,10 @@ def _keep(frame: pl.DataFrame, cond: pl.Expr, *needed: str) -> pl.DataFrame:
 
 def cut_to_month(tables: Mapping[str, pl.DataFrame], month: Month) -> dict[str, pl.DataFrame]:
     """recon's definition of M's submission for a many-month local extract (quality.md 1.4)."""
-    out = dict(tables)
+    out = {tid: _with_days(tid, f) for tid, f in tables.items()}
     ref = out.get("MHS101Referral")
     if ref is not None:
-        ref = _keep(ref, (day("ReferralRequestReceivedDate") <= month.end) & _open_at("ServDischDate", month)
+        ref = _keep(ref, (_day("ReferralRequestReceivedDate") <= month.end) & _open_at("ServDischDate", month)
                     & _open_at("ReferRejectionDate", month),
                     "ReferralRequestReceivedDate", "ServDischDate", "ReferRejectionDate")
         out["MHS101Referral"] = ref
@@ -252,18 +283,18 @@ def cut_to_month(tables: Mapping[str, pl.DataFrame], month: Month) -> dict[str, 
         if "StartDateHospProvSpell" not in f.columns and "ServiceRequestID" in f.columns:
             f = f.filter(pl.col("ServiceRequestID").is_in(refs.implode()))  # no dates: spells of kept referrals
         out["MHS501HospProvSpell"] = _keep(
-            f, (day("StartDateHospProvSpell") <= month.end) & _open_at("DischDateHospProvSpell", month),
+            f, (_day("StartDateHospProvSpell") <= month.end) & _open_at("DischDateHospProvSpell", month),
             "StartDateHospProvSpell", "DischDateHospProvSpell")
     people = _ids(ref, "LocalPatientID")
     if (f := out.get("MHS001MPI")) is not None and "LocalPatientID" in f.columns:
         out["MHS001MPI"] = f.filter(pl.col("LocalPatientID").is_in(people.implode()))
     if (f := out.get("MHS008CarePlanType")) is not None and "LocalPatientID" in f.columns:
         f = f.filter(pl.col("LocalPatientID").is_in(people.implode()))
-        out["MHS008CarePlanType"] = _keep(f, day("CarePlanCreatDate") <= month.end, "CarePlanCreatDate")
+        out["MHS008CarePlanType"] = _keep(f, _day("CarePlanCreatDate") <= month.end, "CarePlanCreatDate")
     plans = _ids(out.get("MHS008CarePlanType"), "CarePlanID")
     if (f := out.get("MHS009CarePlanAgreement")) is not None and "CarePlanID" in f.columns:
         out["MHS009CarePlanAgreement"] = f.filter(pl.col("CarePlanID").is_in(plans.implode()))
-    return {k: v for k, v in out.items() if k in JUDGED or k in EXTRA_TABLES}
+    return {k: v.select(pl.exclude(f"^{_DAY}.*$")) for k, v in out.items() if k in JUDGED or k in EXTRA_TABLES}
 
 
 def view_of_frames(

@@ -227,7 +227,7 @@ def run_reconcile(
         if p is not None and not Path(p).exists():
             raise MissingInputError(f"{p}: the {role} does not exist")
     step("read local extract")
-    local_ex = load_extract(epr, mapping)
+    local_ex = load_extract(epr, mapping, keep_text=True)
     if extract is not None:
         step("read pre-deadline extract")
     ext = load_extract(extract) if extract is not None else None

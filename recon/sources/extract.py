@@ -6,7 +6,7 @@ import fnmatch
 import hashlib
 import zipfile
 from collections.abc import Mapping as AbcMapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path, PurePosixPath
 from types import MappingProxyType
@@ -85,6 +85,9 @@ class Extract:
     tables: AbcMapping[str, pl.DataFrame]
     files: tuple[SourceFile, ...]
     findings: tuple[Finding, ...] = ()
+    # every column as read, as text, by table (``keep_text``): the national rules judge columns
+    # recon's canonical tables drop, and reading the files twice costs a second parse
+    text: AbcMapping[str, pl.DataFrame] = field(default_factory=lambda: MappingProxyType({}))
 
     def frame(self, table_id: str) -> pl.DataFrame:
         return self.tables[table_id]
@@ -196,8 +199,11 @@ def _match_table_file(name: str) -> str | None:
     return None
 
 
-def load_extract(path: str | Path, mapping: str | Path | Mapping | None = None) -> Extract:
+def load_extract(path: str | Path, mapping: str | Path | Mapping | None = None, *, keep_text: bool = False) -> Extract:
     """Read every MHSDS table of an extract (folder or zip), by MHSDS file names or by a mapping.
+
+    ``keep_text`` keeps each MHSDS-layout file's columns as read (``Extract.text``) for the
+    data quality view, which would otherwise read every file again.
 
     Raises :class:`InputError` (exit 2) for anything malformed and
     :class:`MissingInputError` (exit 3) when the path does not exist.
@@ -209,10 +215,10 @@ def load_extract(path: str | Path, mapping: str | Path | Mapping | None = None) 
     if mapping is not None:
         m = mapping if isinstance(mapping, Mapping) else load_mapping(mapping)
         return _load_mapped(source, m)
-    return _load_mhsds(source)
+    return _load_mhsds(source, keep_text)
 
 
-def _load_mhsds(source: _Source) -> Extract:
+def _load_mhsds(source: _Source, keep_text: bool = False) -> Extract:
     found: dict[str, str] = {}
     unexpected: list[str] = []
     for name in source.names:
@@ -241,6 +247,7 @@ def _load_mhsds(source: _Source) -> Extract:
             file=str(source.path), rule="SRC009",
         )
     tables: dict[str, pl.DataFrame] = {}
+    text: dict[str, pl.DataFrame] = {}
     files: list[SourceFile] = []
     findings: list[Finding] = []
     for table in TABLES.values():
@@ -253,11 +260,13 @@ def _load_mhsds(source: _Source) -> Extract:
         _check_rows(raw, table, shown)
         frame, fs = to_canonical(_activity_only(raw.frame, table), table, file=shown)
         tables[table.id] = frame
+        if keep_text:
+            text[table.id] = raw.frame
         findings += fs
         findings += _encoding_finding(raw, table, shown)
         files.append(_source_file(source, member, table, frame, raw))
     return Extract(source.path, "mhsds", MappingProxyType(link_activity_scores(tables)), tuple(files),
-                   tuple(findings))
+                   tuple(findings), MappingProxyType(text))
 
 
 def _load_mapped(source: _Source, m: Mapping) -> Extract:
