@@ -8,9 +8,11 @@ the measure: the discharge date of an open referral is never missing.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any
 
 import polars as pl
@@ -90,6 +92,17 @@ class VodimResult:
 
 
 # ---------------------------------------------------------------- populations
+
+
+def _without_rejected(view: SubmissionView, prediction: SdcsPrediction | None) -> SubmissionView:
+    """The view as SDCS would load it: each table without its predicted rejected rows (once,
+    not once per measure)."""
+    if prediction is None:
+        return view
+    tables = {t: frame.filter(~pl.col(ROW).is_in(pl.Series(list(gone), dtype=pl.Int64).implode()))
+              if (gone := prediction.rejected_rows.get(t, ())) else frame
+              for t, frame in view.tables.items()}
+    return dataclasses.replace(view, tables=MappingProxyType(tables))
 
 
 def _loaded(view: SubmissionView, prediction: SdcsPrediction | None, table: str) -> pl.LazyFrame | None:
@@ -190,33 +203,39 @@ def _population(m: VodimMeasure, view: SubmissionView, prediction: SdcsPredictio
     return lf
 
 
-def _categories(m: VodimMeasure, month: Month, pattern: str) -> dict[str, pl.Expr]:
-    """valid, other, default, invalid, missing as boolean expressions on ``__value``."""
-    raw = pl.col(VALUE)
-    v = raw.str.strip_chars().str.to_uppercase()
+def _categorised(lf: pl.LazyFrame, m: VodimMeasure, month: Month, pattern: str) -> pl.LazyFrame:
+    """One row: the population's size and its valid, other, default, invalid and missing counts.
+
+    The judged value is normalised (and a date parsed) once in its own step, then each category
+    is a flag built on the one before: written as one nested expression per category, polars
+    evaluated the trimming, the code lists and the date parsing again for every category."""
+    v, d = pl.col("__v"), pl.col("__d")
     blank = v.is_null() | (v == "")
     present = ~blank
     no = pl.lit(False)
+    steps: list[dict[str, pl.Expr]] = [{"__v": pl.col(VALUE).str.strip_chars().str.to_uppercase()}]
     if m.kind == "present":
-        return {"valid": present, "other": no, "default": no, "invalid": no, "missing": blank}
-    if m.kind == "postcode":
-        default = present & v.str.starts_with("ZZ99")
-        valid = present & ~default & v.str.contains(pattern)
-        return {"valid": valid, "other": no, "default": default, "invalid": present & ~default & ~valid,
-                "missing": blank}
-    if m.kind == "birth_date":
-        age = _age(day(VALUE), month.end)
-        return {"valid": age <= 120, "other": no, "default": no, "invalid": age > 120, "missing": blank}
-    if m.kind in ("date_on_or_after_start", "date_on_or_before_start"):
-        mine, start = day(VALUE), day("StartDateHospProvSpell")
-        ok = mine >= start if m.kind == "date_on_or_after_start" else mine <= start
-        return {"valid": ok, "other": no, "default": no, "invalid": ~ok, "missing": blank}
-    valid = present & m.is_valid(v)
-    other = present & ~valid & m.is_other(v)
-    default = present & ~valid & ~other & m.is_default(v)
-    invalid = present & ~valid & ~other & ~default
-    return {"valid": valid, "other": other, "default": default, "invalid": invalid,
-            "missing": no if m.kind == "no_missing" else blank}
+        flags = {"valid": present, "other": no, "default": no, "invalid": no, "missing": blank}
+    elif m.kind == "postcode":
+        steps.append({"default": present & v.str.starts_with("ZZ99")})
+        steps.append({"valid": present & ~pl.col("default") & v.str.contains(pattern)})
+        flags = {"other": no, "invalid": present & ~pl.col("default") & ~pl.col("valid"), "missing": blank}
+    elif m.kind == "birth_date":
+        steps.append({"__d": _age(day(VALUE), month.end)})
+        flags = {"valid": d <= 120, "other": no, "default": no, "invalid": d > 120, "missing": blank}
+    elif m.kind in ("date_on_or_after_start", "date_on_or_before_start"):
+        steps.append({"__d": day(VALUE), "__s": day("StartDateHospProvSpell")})
+        ok = d >= pl.col("__s") if m.kind == "date_on_or_after_start" else d <= pl.col("__s")
+        flags = {"valid": ok, "other": no, "default": no, "invalid": ~ok, "missing": blank}
+    else:
+        steps.append({"valid": present & m.is_valid(v)})
+        steps.append({"other": present & ~pl.col("valid") & m.is_other(v)})
+        steps.append({"default": present & ~pl.col("valid") & ~pl.col("other") & m.is_default(v)})
+        flags = {"invalid": present & ~pl.col("valid") & ~pl.col("other") & ~pl.col("default"),
+                 "missing": no if m.kind == "no_missing" else blank}
+    for step in [*steps, flags]:
+        lf = lf.with_columns(e.alias(k) for k, e in step.items())
+    return lf.select(pl.len().alias("n"), *(pl.col(k).fill_null(False).sum().alias(k) for k in CATEGORIES))
 
 
 def vodim(view: SubmissionView, prediction: SdcsPrediction | None, *, rules: VodimRules | None = None
@@ -224,16 +243,19 @@ def vodim(view: SubmissionView, prediction: SdcsPrediction | None, *, rules: Vod
     """Every VODIM measure recon computes, and the DQMI estimate over those with rows."""
     rules = rules or load_vodim_rules()
     pattern = load_national_rules().config.postcode_pattern
-    counts: list[VodimCount] = []
+    loaded = _without_rejected(view, prediction)
+    plans: list[tuple[VodimMeasure, pl.LazyFrame]] = []
     for m in rules.measures:
-        lf = _population(m, view, prediction)
+        lf = _population(m, loaded, None)
         if lf is None:
             continue
         if m.kind in ("date_on_or_after_start", "date_on_or_before_start") and not _has(lf, "StartDateHospProvSpell"):
             lf = lf.with_columns(pl.lit(None, dtype=pl.String).alias("StartDateHospProvSpell"))
-        cats = _categories(m, view.month, pattern)
-        row = lf.select(pl.len().alias("n"), *(e.fill_null(False).sum().alias(k) for k, e in cats.items())
-                        ).collect().row(0, named=True)
+        plans.append((m, _categorised(lf, m, view.month, pattern)))
+    rows = pl.collect_all([lf for _, lf in plans])  # one pass: the measures share their tables
+    counts: list[VodimCount] = []
+    for (m, _), frame in zip(plans, rows, strict=True):
+        row = frame.row(0, named=True)
         table = view.frame(m.table)
         absent = m.kind not in ("team_type",) and (table is None or m.item not in table.columns)
         basis = "column_absent" if absent else "postcode_format" if m.kind == "postcode" else "exact"
