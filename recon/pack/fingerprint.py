@@ -27,6 +27,8 @@ from recon.pack.sheets.signoff import SIGNOFF_TITLE
 
 def normalise(value: Any) -> Any:
     """The value as a reader of the saved file gets it back, in JSON form."""
+    if type(value) is str:  # the usual cell first
+        return clean_text(value) or None
     if isinstance(value, Styled):
         value = value.value
     if isinstance(value, str):

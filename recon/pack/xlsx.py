@@ -72,6 +72,10 @@ class _FastWriter(WorksheetWriter):  # type: ignore[misc]  # openpyxl is untyped
     (inline strings, ``%.16g`` numbers). Styled cells and dates go through openpyxl.
     """
 
+    def __init__(self, ws: Any, heights: dict[int, float] | None = None) -> None:
+        super().__init__(ws)
+        self.heights = heights or {}  # row -> height in points (what openpyxl's row dimensions would write)
+
     def _array_id(self, array: Any) -> int:
         key = tuple(array)
         ids: dict[tuple[int, ...], int] = self.__dict__.setdefault("_style_ids", {})
@@ -81,13 +85,29 @@ class _FastWriter(WorksheetWriter):  # type: ignore[misc]  # openpyxl is untyped
 
     def write_row(self, xf: Any, row: Any, row_idx: int) -> None:
         out = xf._file
-        dims = self.ws.row_dimensions.get(row_idx)
-        attrs = "".join(f' {k}="{_esc(str(v))}"' for k, v in dict(dims).items()) if dims is not None else ""
-        out(f'<row r="{row_idx}"{attrs}>')
+        height = self.heights.get(row_idx)
+        attrs = f' ht="{"%.16g" % height}" customHeight="1"' if height is not None else ""  # noqa: UP031
+        parts = [f'<row r="{row_idx}"{attrs}>']
+        add = parts.append
+        texts: dict[str, str] = self.__dict__.setdefault("_texts", {})
         for col_idx, value in enumerate(row, 1):
             if value is None:
                 continue
             ref = f"{_letter(col_idx)}{row_idx}"
+            if type(value) is str:
+                if not value:
+                    continue
+                inner = texts.get(value)
+                if inner is None:  # each distinct text escaped once per sheet
+                    space = ' xml:space="preserve"' if value.strip() != value else ""
+                    inner = f"<is><t{space}>{_esc(value)}</t></is>"
+                    if len(texts) < 100_000:
+                        texts[value] = inner
+                add(f'<c r="{ref}" t="inlineStr">{inner}</c>')
+                continue
+            if parts:
+                out("".join(parts))
+                parts.clear()
             if isinstance(value, str):
                 if not value:
                     continue
@@ -118,7 +138,8 @@ class _FastWriter(WorksheetWriter):  # type: ignore[misc]  # openpyxl is untyped
                 cell = value if isinstance(value, Cell) else WriteOnlyCell(self.ws, value=value)
                 cell.column, cell.row = col_idx, row_idx
                 write_cell(xf, self.ws, cell, cell.has_style)
-        out("</row>")
+        parts.append("</row>")
+        out("".join(parts))
 
 
 _LETTERS: dict[int, str] = {}
@@ -280,14 +301,12 @@ def _render(wb: Workbook, sheet: Sheet, styler: _Styler) -> str:
     ws = wb.create_sheet(sheet.title)
     for col, width in sheet.widths.items():
         ws.column_dimensions[get_column_letter(col)].width = width
-    for row, height in sheet.heights.items():
-        ws.row_dimensions[row].height = height
+    heights = dict(sheet.heights)  # written by _FastWriter on each row (no openpyxl object per row)
     if sheet.keep_together and isinstance(sheet.rows, list):
         # Every row's height written out: LibreOffice ignores the sheet's default height, and the
         # page breaks computed for these sheets hold only if both programs lay rows out alike.
         for row in range(1, len(sheet.rows) + 1):
-            if row not in sheet.heights:
-                ws.row_dimensions[row].height = DEFAULT_ROW_PT
+            heights.setdefault(row, DEFAULT_ROW_PT)
     if sheet.freeze:
         ws.freeze_panes = sheet.freeze
     if sheet.tab_color:
@@ -317,7 +336,7 @@ def _render(wb: Workbook, sheet: Sheet, styler: _Styler) -> str:
     ws.oddFooter.left.text = "recon sign-off pack"
     ws.oddFooter.right.text = "Page &P of &N"
 
-    ws._writer = _FastWriter(ws)
+    ws._writer = _FastWriter(ws, heights)
     ws._writer.write_top()
     ws._values_to_row = lambda values, row_idx: values  # cells are placed by _FastWriter
     h = hashlib.sha256()
