@@ -91,14 +91,26 @@ def _rename_map(columns: list[str], table: str, rules: NationalRules) -> dict[st
     return out
 
 
-def _normalise(frame: pl.DataFrame, table: str, rules: NationalRules) -> pl.DataFrame:
+def _text(expr: pl.Expr) -> pl.Expr:
+    """A value as the rules read it: trimmed text, blank as missing."""
+    t = expr.cast(pl.String).str.strip_chars()
+    return pl.when(t == "").then(None).otherwise(t)
+
+
+def _renamed(frame: pl.DataFrame, table: str, rules: NationalRules) -> pl.DataFrame:
+    """Columns named by v6 item (values as read) and ``__row``, the 1-based row as read."""
     renames = _rename_map(list(frame.columns), table, rules)
-    text = frame.select(
-        pl.col(src).cast(pl.String).str.strip_chars().alias(dst) for src, dst in renames.items()
-    )
-    return text.with_columns(
-        pl.when(pl.col(c) == "").then(None).otherwise(pl.col(c)).alias(c) for c in text.columns
-    ).with_row_index(ROW, offset=1).with_columns(pl.col(ROW).cast(pl.Int64))
+    return frame.select(pl.col(src).alias(dst) for src, dst in renames.items()).with_row_index(
+        ROW, offset=1).with_columns(pl.col(ROW).cast(pl.Int64))
+
+
+def _values(frame: pl.DataFrame) -> pl.DataFrame:
+    """Every column but ``__row`` read as the rules read it (:func:`_text`)."""
+    return frame.with_columns(_text(pl.col(c)).alias(c) for c in frame.columns if c != ROW)
+
+
+def _normalise(frame: pl.DataFrame, table: str, rules: NationalRules) -> pl.DataFrame:
+    return _values(_renamed(frame, table, rules))
 
 
 def _read_raw(f: SourceFile) -> RawTable:
@@ -156,9 +168,11 @@ def submission_view(
     today = today or dt.date.today()
     tables: dict[str, pl.DataFrame] = {}
     if extract.layout == "mhsds":
+        # the files as read (the loader's text when it kept it), cut to M before the values are
+        # trimmed: a many-month extract's earlier rows are never copied
         for f in extract.files:
             text = extract.text.get(f.table)
-            tables[f.table] = _normalise(_read_raw(f).frame if text is None else text, f.table, rules)
+            tables[f.table] = _renamed(_read_raw(f).frame if text is None else text, f.table, rules)
         extra = {
             tid: _normalise(read_csv_text(str(p), path=p).frame if p.suffix.lower() in (".csv", ".txt")
                             else read_excel_text(str(p), p, None, tid).frame if p.suffix.lower() in (".xlsx", ".xlsm")
@@ -167,7 +181,8 @@ def submission_view(
         }
         tables.update({k: v for k, v in extra.items() if k != "MHS000Header"})
         many = _many_months(tables, month)
-        return SubmissionView(month, MappingProxyType(cut_to_month(tables, month) if many else tables),
+        cut = cut_to_month(tables, month) if many else tables
+        return SubmissionView(month, MappingProxyType({tid: _values(f) for tid, f in cut.items()}),
                               _header(extra, provider, today), cut=many)
     for tid in sorted({f.table for f in extract.files}):
         frame = extract.frame(tid)
@@ -214,7 +229,7 @@ _DAY = "__day_"
 def _day_by_value(frame: pl.DataFrame, item: str) -> pl.Series:
     """``day(item)`` of every row, computed on the column's distinct values and looked up."""
     values = frame.get_column(item).drop_nulls().unique()
-    parsed = pl.DataFrame({item: values}).select(day(item)).to_series()
+    parsed = pl.DataFrame({item: values}).select(_text(pl.col(item)).alias(item)).select(day(item)).to_series()
     return frame.get_column(item).replace_strict(values, parsed, default=None, return_dtype=pl.Date)
 
 
@@ -235,10 +250,15 @@ def _open_at(item: str, month: Month) -> pl.Expr:
     return _day(item).is_null() | (_day(item) >= month.start)
 
 
+def _v(item: str) -> pl.Expr:
+    """An item as the rules read it: the cut runs on values as read or already trimmed."""
+    return _text(pl.col(item))
+
+
 def _ids(frame: pl.DataFrame | None, item: str) -> pl.Series:
     if frame is None or item not in frame.columns:
         return pl.Series(item, [], dtype=pl.String)
-    return frame.get_column(item).drop_nulls().unique()
+    return frame.select(_v(item)).to_series().drop_nulls().unique()
 
 
 def _keep(frame: pl.DataFrame, cond: pl.Expr, *needed: str) -> pl.DataFrame:
@@ -258,7 +278,7 @@ def cut_to_month(tables: Mapping[str, pl.DataFrame], month: Month) -> dict[str, 
         out["MHS101Referral"] = ref
     refs = _ids(ref, "ServiceRequestID")
     if (f := out.get("MHS102OtherServiceType")) is not None:
-        f = f.filter(pl.col("ServiceRequestID").is_in(refs.implode())) if "ServiceRequestID" in f.columns else f
+        f = f.filter(_v("ServiceRequestID").is_in(refs.implode())) if "ServiceRequestID" in f.columns else f
         out["MHS102OtherServiceType"] = _keep(f, _open_at("ReferClosureDate", month)
                                               & _open_at("ReferRejectionDate", month),
                                               "ReferClosureDate", "ReferRejectionDate")
@@ -266,12 +286,12 @@ def cut_to_month(tables: Mapping[str, pl.DataFrame], month: Month) -> dict[str, 
         out["MHS201CareContact"] = _keep(f, _in_month("CareContDate", month), "CareContDate")
     contacts = _ids(out.get("MHS201CareContact"), "CareContactID")
     if (f := out.get("MHS202CareActivity")) is not None and "CareContactID" in f.columns:
-        out["MHS202CareActivity"] = f.filter(pl.col("CareContactID").is_in(contacts.implode()))
+        out["MHS202CareActivity"] = f.filter(_v("CareContactID").is_in(contacts.implode()))
     acts = _ids(out.get("MHS202CareActivity"), "CareActID")
     if (f := out.get("MHS607CodedScoreAssessmentAct")) is not None:
-        by_act = pl.col("CareActID").is_in(acts.implode()) if "CareActID" in f.columns else pl.lit(False)
-        no_act = pl.col("CareActID").is_null() if "CareActID" in f.columns else pl.lit(True)
-        by_contact = (no_act & pl.col("CareContactID").is_in(contacts.implode())
+        by_act = _v("CareActID").is_in(acts.implode()) if "CareActID" in f.columns else pl.lit(False)
+        no_act = _v("CareActID").is_null() if "CareActID" in f.columns else pl.lit(True)
+        by_contact = (no_act & _v("CareContactID").is_in(contacts.implode())
                       if "CareContactID" in f.columns else pl.lit(False))
         out["MHS607CodedScoreAssessmentAct"] = f.filter(by_act | by_contact)
     if (f := out.get("MHS204IndirectActivity")) is not None:
@@ -281,19 +301,19 @@ def cut_to_month(tables: Mapping[str, pl.DataFrame], month: Month) -> dict[str, 
                                                        "AssToolCompTimestamp")
     if (f := out.get("MHS501HospProvSpell")) is not None:
         if "StartDateHospProvSpell" not in f.columns and "ServiceRequestID" in f.columns:
-            f = f.filter(pl.col("ServiceRequestID").is_in(refs.implode()))  # no dates: spells of kept referrals
+            f = f.filter(_v("ServiceRequestID").is_in(refs.implode()))  # no dates: spells of kept referrals
         out["MHS501HospProvSpell"] = _keep(
             f, (_day("StartDateHospProvSpell") <= month.end) & _open_at("DischDateHospProvSpell", month),
             "StartDateHospProvSpell", "DischDateHospProvSpell")
     people = _ids(ref, "LocalPatientID")
     if (f := out.get("MHS001MPI")) is not None and "LocalPatientID" in f.columns:
-        out["MHS001MPI"] = f.filter(pl.col("LocalPatientID").is_in(people.implode()))
+        out["MHS001MPI"] = f.filter(_v("LocalPatientID").is_in(people.implode()))
     if (f := out.get("MHS008CarePlanType")) is not None and "LocalPatientID" in f.columns:
-        f = f.filter(pl.col("LocalPatientID").is_in(people.implode()))
+        f = f.filter(_v("LocalPatientID").is_in(people.implode()))
         out["MHS008CarePlanType"] = _keep(f, _day("CarePlanCreatDate") <= month.end, "CarePlanCreatDate")
     plans = _ids(out.get("MHS008CarePlanType"), "CarePlanID")
     if (f := out.get("MHS009CarePlanAgreement")) is not None and "CarePlanID" in f.columns:
-        out["MHS009CarePlanAgreement"] = f.filter(pl.col("CarePlanID").is_in(plans.implode()))
+        out["MHS009CarePlanAgreement"] = f.filter(_v("CarePlanID").is_in(plans.implode()))
     return {k: v.select(pl.exclude(f"^{_DAY}.*$")) for k, v in out.items() if k in JUDGED or k in EXTRA_TABLES}
 
 

@@ -12,6 +12,7 @@ import hashlib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import polars as pl
@@ -252,6 +253,7 @@ def run_reconcile(
     step("validate")
     findings = _validate(local_ex, month, settings)
     quality, note = _quality(local_ex, month, settings)
+    local_ex = replace(local_ex, text=MappingProxyType({}))  # the text is read: free it
     if note:
         notes.append(note)
     step("measures")
