@@ -56,15 +56,17 @@ def activity_frames(
         "ServiceRequestId", "ReferralRequestReceivedDate", "ServDischDate",
         pl.col("UniqCareProfTeamLocalID").alias("ReferralTeam"),
     )
-    contacts = (
-        table(tables, CARE_CONTACT.id)
+    def with_referral(rows: pl.LazyFrame) -> pl.LazyFrame:
         # file order kept: "first row" below must mean the first row in the file, not a join's order
-        .join(submitted, on="ServiceRequestId", how="inner", maintain_order="left")
-        .filter(in_submission(pl.col("CareContDate")))
-    )
-    # one row per care contact id (a duplicated key counts once, first row in file order)
+        return rows.join(submitted, on="ServiceRequestId", how="inner", maintain_order="left").filter(
+            in_submission(pl.col("CareContDate"))
+        )
+
+    care = table(tables, CARE_CONTACT.id)
+    # one row per care contact id (a duplicated key counts once, first row in file order); the
+    # month's rows are chosen before the join, so the history is never joined whole
     month_contacts = (
-        contacts.filter(pl.col("CareContDate").is_between(start, end) & pl.col("CareContactId").is_not_null())
+        with_referral(care.filter(pl.col("CareContDate").is_between(start, end) & pl.col("CareContactId").is_not_null()))
         .filter(pl.col("CareContactId").is_first_distinct())
         .with_columns(team_level("UniqCareProfTeamLocalID", "ReferralTeam").alias("Team"))
         .cache()
@@ -74,8 +76,11 @@ def activity_frames(
     attended = pl.col("AttendStatus").is_in(list(codes.attended))
     attended_in_month = month_contacts.filter(attended).select("ServiceRequestId").unique()
     attended_before = (
-        contacts.filter(attended & (pl.col("CareContDate") < start))
-        .join(attended_in_month, on="ServiceRequestId", how="semi")
+        with_referral(
+            care.filter(attended & (pl.col("CareContDate") < start)).join(
+                attended_in_month, on="ServiceRequestId", how="semi"
+            )
+        )
         .select("ServiceRequestId")
         .unique()
     )

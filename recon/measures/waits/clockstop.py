@@ -54,11 +54,12 @@ def baseline_outcomes(
     """MHS606 rows (submitted in their month moved into the referral's months) and MHS607 rows on
     a contact of any attendance, whose tool is on the list."""
     tools = tool_codes(regime)
+    scored = table(tables, ASSESS_REFERRAL.id)
     refer = (
-        table(tables, ASSESS_REFERRAL.id)
+        scored
         .select(
             "ServiceRequestId",
-            c.spark_bigint_text(pl.col("CodedAssToolType")).alias("Tool"),
+            c.by_value(scored, "CodedAssToolType", c.spark_bigint_text).alias("Tool"),
             pl.col("AssToolCompTimestamp").dt.date().alias("Date"),
         )
         .filter(pl.col("Date") <= month.end)
@@ -66,7 +67,7 @@ def baseline_outcomes(
         .join(cohort_refs.select("Cohort", "ServiceRequestId", "PersonKey", "F", "L", "Pre", "Post"), on="ServiceRequestId")
         .filter(cohort_month(month_of(pl.col("Date")).clip(pl.col("F"), pl.col("L"))))
     )
-    act = activity_assessments(tables, contacts).join(tools, on="Tool", how="semi")
+    act = activity_assessments(tables, contacts, tools)
     act = in_cohort_submission(act, cohort_refs)
     return pl.concat(
         [f.select("Cohort", "PersonKey", "Date", pl.lit(BASELINE).alias("Category")) for f in (refer, act)],
@@ -74,19 +75,24 @@ def baseline_outcomes(
     )
 
 
-def activity_assessments(tables: Mapping[str, pl.LazyFrame], contacts: pl.LazyFrame) -> pl.LazyFrame:
-    """MHS607 rows with their contact's referral and date; a row that names only its MHS202 care
-    activity (``CareActId``, as v6 extracts have it) reaches the contact through MHS202."""
+def activity_assessments(
+    tables: Mapping[str, pl.LazyFrame], contacts: pl.LazyFrame, tools: pl.LazyFrame
+) -> pl.LazyFrame:
+    """MHS607 rows of the ``tools`` with their contact's referral and date; a row that names only
+    its MHS202 care activity (``CareActId``, as v6 extracts have it) reaches the contact through
+    MHS202. The tools are chosen before the contacts are joined (the contacts are the largest table)."""
+    scored = table(tables, ASSESS_ACTIVITY.id)
     via_activity = table(tables, CARE_ACTIVITY.id).select(
         pl.col("CareActId"), pl.col("CareContactId").alias("ViaContact")
     ).filter(pl.col("CareActId").is_first_distinct())
     return (
-        table(tables, ASSESS_ACTIVITY.id)
+        scored
         .join(via_activity, on="CareActId", how="left")
         .select(
             pl.coalesce(pl.col("CareContactId"), pl.col("ViaContact")).alias("CareContactId"),
-            c.spark_bigint_text(pl.col("CodedAssToolType")).alias("Tool"),
+            c.by_value(scored, "CodedAssToolType", c.spark_bigint_text).alias("Tool"),
         )
+        .join(tools, on="Tool", how="semi")
         .join(contacts.select("CareContactId", "ServiceRequestId", "Date"), on="CareContactId")
     )
 

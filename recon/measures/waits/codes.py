@@ -7,6 +7,8 @@ tested on its first character, case-sensitive.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import polars as pl
 
 
@@ -54,3 +56,12 @@ def concept(expr: pl.Expr) -> pl.Expr:
     """The SNOMED CT concept of a procedure: the text before the first ``:``; blank ignored."""
     t = expr.cast(pl.String).str.split(":").list.first()
     return pl.when(t == "").then(None).otherwise(t)
+
+
+def by_value(frame: pl.LazyFrame, column: str, normalise: Callable[[pl.Expr], pl.Expr]) -> pl.Expr:
+    """``normalise(pl.col(column))``, computed once per distinct value of ``frame``'s column and
+    looked up per row: code columns hold a handful of values over hundreds of thousands of rows,
+    and the normalisations are regular expressions. ``frame``'s distinct values are read now."""
+    values = frame.select(pl.col(column).cast(pl.String).drop_nulls().unique()).collect().to_series()
+    mapped = pl.DataFrame({"v": values}).select(normalise(pl.col("v"))).to_series()
+    return pl.col(column).cast(pl.String).replace_strict(values, mapped, default=None, return_dtype=mapped.dtype)
