@@ -129,7 +129,11 @@ def run_families(
     The families' lazy parts (count frames, lazy details) are collected together in one
     ``pl.collect_all``, so the scans they share run once.
     """
-    plans = [(f.name, f.plan(ctx)) for f in FAMILIES]
+    # Planned last family first: a family that computes eagerly (waits) then frees its working
+    # memory before the lazy families' materialised intermediates (access) are held for the
+    # shared collect; the peak is the larger of the two, not their sum. Results keep register order.
+    planned = {f.name: f.plan(ctx) for f in reversed(FAMILIES)}
+    plans = [(f.name, planned[f.name]) for f in FAMILIES]
     lazy: list[pl.LazyFrame] = []
     counted: list[str] = []  # family of each long count frame, in ``lazy`` order
     for name, p in plans:
