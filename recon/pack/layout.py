@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:  # openpyxl is imported when a pack is written, not by every command that lays one out
     from openpyxl.styles import Alignment, Border, Font, PatternFill
 
+    from recon.pack.frame_rows import FrameRows
+
 # Colours: NHS identity blue for headers; traffic-light fills readable in greyscale print.
 NHS_BLUE = "005EB8"
 DARK = "231F20"
@@ -252,7 +254,7 @@ class Sheet:
     """One worksheet: rows (a list, or a generator for long sheets) and its presentation."""
 
     title: str
-    rows: Iterable[Sequence[Any]]
+    rows: Iterable[Sequence[Any] | FrameRows]  # FrameRows: a frame's rows, written column-wise
     widths: Mapping[int, float] = field(default_factory=dict)
     heights: Mapping[int, float] = field(default_factory=dict)
     freeze: str | None = None

@@ -45,6 +45,7 @@ from openpyxl.worksheet.properties import PageSetupProperties
 
 from recon.pack.book import build_sheets
 from recon.pack.fingerprint import combine_sheet_hashes, row_line
+from recon.pack.frame_rows import FrameRows, blocks
 from recon.pack.layout import (
     DEFAULT_ROW_PT,
     STYLES,
@@ -83,63 +84,86 @@ class _FastWriter(WorksheetWriter):  # type: ignore[misc]  # openpyxl is untyped
             ids[key] = self.ws.parent._cell_styles.add(array)
         return ids[key]
 
+    def fragment(self, value: Any) -> str | None:
+        """A plain cell's XML after its reference (``<c r="A1"`` + this), "" for no cell, None for
+        a cell openpyxl must write (quote-prefixed text, other objects). Used for every plain
+        cell, row by row or a column's distinct values at once (:mod:`recon.pack.frame_rows`)."""
+        if value is None:
+            return ""
+        if type(value) is str:
+            if not value:
+                return ""
+            texts: dict[str, str] = self.__dict__.setdefault("_texts", {})
+            frag = texts.get(value)
+            if frag is None:  # each distinct text escaped once per sheet
+                space = ' xml:space="preserve"' if value.strip() != value else ""
+                frag = f' t="inlineStr"><is><t{space}>{_esc(value)}</t></is></c>'
+                if len(texts) < 100_000:
+                    texts[value] = frag
+            return frag
+        if isinstance(value, str):
+            if not value:
+                return ""
+            space = ' xml:space="preserve"' if value.strip() != value else ""
+            return f' t="inlineStr"><is><t{space}>{_esc(value)}</t></is></c>'
+        if isinstance(value, bool):
+            return f' t="b"><v>{int(value)}</v></c>'
+        if isinstance(value, int | float):
+            if isinstance(value, float) and not math.isfinite(value):
+                return ""
+            return f' t="n"><v>{"%.16g" % value}</v></c>'  # noqa: UP031
+        if isinstance(value, _FastCell):
+            # Styled plain values: the same XML openpyxl writes, with the style index.
+            style = self._array_id(value.style)
+            v = value.value
+            if type(v) in (dt.date, dt.datetime):
+                v = to_excel(v, self.ws.parent.epoch)
+            if isinstance(v, str) and not v:
+                return f' s="{style}"/>'
+            if isinstance(v, str):
+                space = ' xml:space="preserve"' if v.strip() != v else ""
+                return f' s="{style}" t="inlineStr"><is><t{space}>{_esc(v)}</t></is></c>'
+            if isinstance(v, float) and not math.isfinite(v):
+                return f' s="{style}"/>'
+            return f' s="{style}" t="n"><v>{"%.16g" % v}</v></c>'  # noqa: UP031
+        return None
+
+    offset = 0  # rows written ahead of openpyxl's own count (a block of frame rows is one append)
+
     def write_row(self, xf: Any, row: Any, row_idx: int) -> None:
         out = xf._file
+        if isinstance(row, RawRows):
+            out(row.xml)
+            self.offset += row.n - 1
+            return
+        row_idx += self.offset
         height = self.heights.get(row_idx)
         attrs = f' ht="{"%.16g" % height}" customHeight="1"' if height is not None else ""  # noqa: UP031
         parts = [f'<row r="{row_idx}"{attrs}>']
-        add = parts.append
-        texts: dict[str, str] = self.__dict__.setdefault("_texts", {})
         for col_idx, value in enumerate(row, 1):
-            if value is None:
-                continue
-            ref = f"{_letter(col_idx)}{row_idx}"
-            if type(value) is str:
-                if not value:
-                    continue
-                inner = texts.get(value)
-                if inner is None:  # each distinct text escaped once per sheet
-                    space = ' xml:space="preserve"' if value.strip() != value else ""
-                    inner = f"<is><t{space}>{_esc(value)}</t></is>"
-                    if len(texts) < 100_000:
-                        texts[value] = inner
-                add(f'<c r="{ref}" t="inlineStr">{inner}</c>')
-                continue
-            if parts:
+            frag = self.fragment(value)
+            if frag is None:
                 out("".join(parts))
                 parts.clear()
-            if isinstance(value, str):
-                if not value:
-                    continue
-                space = ' xml:space="preserve"' if value.strip() != value else ""
-                out(f'<c r="{ref}" t="inlineStr"><is><t{space}>{_esc(value)}</t></is></c>')
-            elif isinstance(value, bool):
-                out(f'<c r="{ref}" t="b"><v>{int(value)}</v></c>')
-            elif isinstance(value, int | float):
-                if isinstance(value, float) and not math.isfinite(value):
-                    continue
-                out(f'<c r="{ref}" t="n"><v>{"%.16g" % value}</v></c>')  # noqa: UP031
-            elif isinstance(value, _FastCell):
-                # Styled plain values: the same XML openpyxl writes, with the style index.
-                style = self._array_id(value.style)
-                v = value.value
-                if type(v) in (dt.date, dt.datetime):
-                    v = to_excel(v, self.ws.parent.epoch)
-                if isinstance(v, str) and not v:
-                    out(f'<c r="{ref}" s="{style}"/>')
-                elif isinstance(v, str):
-                    space = ' xml:space="preserve"' if v.strip() != v else ""
-                    out(f'<c r="{ref}" s="{style}" t="inlineStr"><is><t{space}>{_esc(v)}</t></is></c>')
-                elif isinstance(v, float) and not math.isfinite(v):
-                    out(f'<c r="{ref}" s="{style}"/>')
-                else:
-                    out(f'<c r="{ref}" s="{style}" t="n"><v>{"%.16g" % v}</v></c>')  # noqa: UP031
-            else:
                 cell = value if isinstance(value, Cell) else WriteOnlyCell(self.ws, value=value)
                 cell.column, cell.row = col_idx, row_idx
                 write_cell(xf, self.ws, cell, cell.has_style)
+            elif frag:
+                parts.append(f'<c r="{_letter(col_idx)}{row_idx}"{frag}')
         parts.append("</row>")
         out("".join(parts))
+
+
+class RawRows(tuple):  # type: ignore[type-arg]
+    """Rows already serialised (``xml``, ``n`` of them), appended to a sheet as one row."""
+
+    xml: str
+    n: int
+
+    def __new__(cls, xml: str, n: int) -> RawRows:
+        self = super().__new__(cls)
+        self.xml, self.n = xml, n
+        return self
 
 
 _LETTERS: dict[int, str] = {}
@@ -336,16 +360,38 @@ def _render(wb: Workbook, sheet: Sheet, styler: _Styler) -> str:
     ws.oddFooter.left.text = "recon sign-off pack"
     ws.oddFooter.right.text = "Page &P of &N"
 
-    ws._writer = _FastWriter(ws, heights)
+    ws._writer = writer = _FastWriter(ws, heights)
     ws._writer.write_top()
     ws._values_to_row = lambda values, row_idx: values  # cells are placed by _FastWriter
     h = hashlib.sha256()
-    for values in sheet.rows:
+    written = 0
+
+    def cell_fragment(value: Any) -> str | None:
+        return writer.fragment(_cells(ws, [value], styler)[0])
+
+    def plain(values: Sequence[Any]) -> None:
         if sheet.fingerprinted:
             line = row_line(values, sheet.title)
             if line is not None:
                 h.update(line)
         ws.append(_cells(ws, values, styler))
+
+    for item in sheet.rows:
+        if not isinstance(item, FrameRows):
+            plain(item)
+            written += 1
+            continue
+        done = None if any(r > written for r in heights) else blocks(item, written + 1, cell_fragment)
+        if done is None:  # a value only openpyxl writes: row by row
+            for generated in item.rows():
+                plain(generated)
+                written += 1
+            continue
+        for block in done:
+            if sheet.fingerprinted:
+                h.update(block.lines)
+            ws.append(RawRows(block.xml, block.count))
+            written += block.count
 
     if sheet.autofilter:
         ws.auto_filter.ref = sheet.autofilter

@@ -130,7 +130,9 @@ def waiting(spell_df: pl.DataFrame, spell_refs: pl.DataFrame, first: pl.DataFram
         .drop("PersonKey_133")
         .join(last, on="ServiceRequestId", how="left")
         .join(items, on="ServiceRequestId", how="left")
-        .sort(pl.coalesce("SpellDays", "WaitingDays"), descending=True, nulls_last=True)
+        # longest first; the referral id settles ties, so the same records give the same order
+        .sort(pl.coalesce("SpellDays", "WaitingDays"), pl.col("ServiceRequestId"), descending=[True, False],
+              nulls_last=True)
     )
 
 
@@ -205,9 +207,9 @@ def compute(
     spell_key = list(status.SPELL)
     details = {
         "waits_spells": spell_df,
-        "waits_referrals": spell_refs.join(spell_df, on=spell_key, how="left").sort("ServiceRequestId"),
+        "waits_referrals": spell_refs.join(spell_df, on=spell_key, how="left").sort("ServiceRequestId", *spell_key),
         "waits_waiting": waiting_df,
-        "waits_first_contact": first,
+        "waits_first_contact": first.sort("ServiceRequestId"),
         "waits_measures": measure_df,
         "waits_caveats": caveats(tables, month, snomed, regime),
     }

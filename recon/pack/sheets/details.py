@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Iterator
 from typing import Any
 
 import polars as pl
 
+from recon.pack.frame_rows import FrameRows
 from recon.pack.layout import Sheet, Styled, print_plan
 from recon.pack.model import PEOPLE_LISTS, PackOptions
 from recon.pack.privacy import IDENTIFYING_COLUMNS, NHS_NUMBER_COLUMNS
@@ -81,13 +83,12 @@ def details_sheets(result: ReconcileResult, opts: PackOptions, used: set[str]) -
         def gen(
             frame: pl.DataFrame = frame, header: tuple[str, ...] = header, name: str = name, ident: bool = ident,
             printed: str = printed,
-        ) -> Iterator[list[Any]]:
+        ) -> Iterator[list[Any] | FrameRows]:
             yield [Styled(f"Records behind the figures: {name}", "title")]
             yield [Styled(f"{len(frame):,} row(s)." + ("" if ident else " NHS numbers masked; dates of birth left out.")
                           + printed, "subtitle")]
             yield [Styled(h, "header") for h in header]
-            for row in frame.iter_rows():
-                yield [_plain(v, ident) for v in row]
+            yield FrameRows(frame, functools.partial(_plain, identifiable=ident))
 
         last = 3 + max(len(frame), 1)
         end_col = get_col(max(len(header), 1))
