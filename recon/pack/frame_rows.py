@@ -20,14 +20,27 @@ import polars as pl
 from recon.pack.fingerprint import normalise
 
 CHUNK_ROWS = 25_000  # rows serialised at a time: bounds the memory of a half-million-row sheet
+# Texts that Python must see (see FrameRows.plain_text): control and non-XML characters, NHS-number
+# shaped digits, a non-ASCII character at either end (Python's idea of blank is wider than ASCII).
+NEEDS_PYTHON = r"[\x00-\x1f\x7f\u{fffe}\u{ffff}]|\d{3}[ -]?\d{3}[ -]?\d{4}|^[^\x00-\x7f]|[^\x00-\x7f]$"
+FORMULA_LIKE = r"^[=+\-@\t\r\n]"  # written by openpyxl with a quote prefix: the row-by-row path
+LONGEST_CELL = 32_767
 
 
 @dataclass(frozen=True)
 class FrameRows:
-    """The rows of ``frame``; ``cell`` turns one value into what a generated row would hold."""
+    """The rows of ``frame``; ``cell`` turns one value into what a generated row would hold.
+
+    ``plain_text``: ``cell`` returns a text value unchanged unless it holds a character
+    :data:`NEEDS_PYTHON` matches (a control character, a character XML cannot hold, a run of
+    digits shaped like an NHS number, a non-ASCII first or last character) or is longer than a
+    cell holds: the Detail sheets' cells (cleaned, NHS numbers masked) are such. Those texts are
+    then written by polars; the others go through ``cell`` one distinct value at a time.
+    """
 
     frame: pl.DataFrame
     cell: Callable[[Any], Any]
+    plain_text: bool = False
 
     def rows(self) -> Iterator[list[Any]]:
         """Row by row (the fallback, and what any other reader of a sheet gets)."""
@@ -53,12 +66,44 @@ def _letters(n: int) -> list[str]:
     return [get_column_letter(i) for i in range(1, n + 1)]
 
 
-def _mapped(frame: pl.DataFrame, column: str, render: Callable[[Any], tuple[str, str] | None]
-            ) -> tuple[pl.Series, pl.Series] | None:
+def _plain_texts(col: pl.Series, render: Callable[[Any], tuple[str, str] | None]
+                 ) -> tuple[pl.Series, pl.Series] | None:
+    """A text column written by polars: escaped for XML and JSON exactly as the row writer and
+    ``json.dumps`` do; the few texts that need Python (``NEEDS_PYTHON``) rendered one by one."""
+    if bool(col.str.contains(FORMULA_LIKE).any()):
+        return None
+    python = (col.str.contains(NEEDS_PYTHON) | (col.str.len_chars() > LONGEST_CELL)).fill_null(False)
+    picked = _mapped(col.filter(python).to_frame(), col.name, render) if bool(python.any()) else None
+    if bool(python.any()) and picked is None:
+        return None
+    v = pl.col("v")
+    xml = v.str.replace_all("&", "&amp;", literal=True).str.replace_all("<", "&lt;", literal=True).str.replace_all(
+        ">", "&gt;", literal=True)
+    space = pl.when(v.str.contains(r"^[ \t\n\r\x0b\x0c]|[ \t\n\r\x0b\x0c]$")).then(
+        pl.lit(' xml:space="preserve"')).otherwise(pl.lit(""))
+    json_text = v.str.replace_all("\\", "\\\\", literal=True).str.replace_all('"', '\\"', literal=True)
+    blank = v.is_null() | (v == "")
+    out = col.to_frame("v").select(
+        pl.when(blank).then(pl.lit("")).otherwise(
+            pl.concat_str([pl.lit(' t="inlineStr"><is><t'), space, pl.lit(">"), xml, pl.lit("</t></is></c>")])
+        ).alias("f"),
+        pl.when(blank).then(pl.lit("null")).otherwise(pl.concat_str([pl.lit('"'), json_text, pl.lit('"')])).alias("t"),
+    )
+    frags, tokens = out.get_column("f"), out.get_column("t")
+    if picked is not None:
+        frags = frags.scatter(python.arg_true(), picked[0])
+        tokens = tokens.scatter(python.arg_true(), picked[1])
+    return frags, tokens
+
+
+def _mapped(frame: pl.DataFrame, column: str, render: Callable[[Any], tuple[str, str] | None],
+            plain_text: bool = False) -> tuple[pl.Series, pl.Series] | None:
     """(XML fragment, JSON token) of every row of ``column``, rendered once per distinct value."""
     col = frame.get_column(column)
     if col.dtype.is_nested() or col.dtype == pl.Object:
         return None
+    if plain_text and col.dtype == pl.String:
+        return _plain_texts(col, render)
     key = col if col.dtype == pl.String else col.cast(pl.String)
     pairs = pl.DataFrame({"k": key, "v": col}).unique(subset="k", keep="first")
     frags: list[str] = []
@@ -102,7 +147,7 @@ def blocks(rows: FrameRows, first_row: int, fragment: Callable[[Any], str | None
 
     columns: list[tuple[pl.Series, pl.Series]] = []
     for name in frame.columns:
-        mapped = _mapped(frame, name, render)
+        mapped = _mapped(frame, name, render, rows.plain_text)
         if mapped is None:
             return None
         columns.append(mapped)

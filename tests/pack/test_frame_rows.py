@@ -16,6 +16,7 @@ import pytest
 from recon.pack import frame_rows, xlsx
 from recon.pack.fingerprint import fingerprint_workbook, stated_fingerprint
 from recon.pack.model import PackOptions
+from recon.pack.privacy import clean_text, needs_quote
 from recon.pack.save import write_pack
 from tests.pack.fixtures import VALID_NHS, make_result
 
@@ -91,3 +92,35 @@ def test_a_formula_like_value_sends_the_sheet_row_by_row(tmp_path: Path, monkeyp
     slow = _write(tmp_path, "slow", frame, rowwise=True, monkeypatch=monkeypatch)
     assert _sheet_xml(fast, "Detail awkward") == _sheet_xml(slow, "Detail awkward")
     assert stated_fingerprint(fast) == fingerprint_workbook(fast)
+
+
+def test_random_texts_are_written_as_the_row_writer_writes_them(tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """Texts polars escapes itself (most) and those it leaves to Python (controls, characters XML
+    cannot hold, NHS-number shaped digits, non-ASCII ends) against the row-by-row writer."""
+    import random
+
+    rng = random.Random(16)
+    alphabet = ["a", "Z", "0", "7", " ", "-", "&", "<", ">", '"', "\\", "'", "\t", "\n", "\r", "\x01", "\x0b",
+                "\x1f", "\x7f", "é", "\u00a0", "\u2028", "\u3000", "\ufffe", "😀", "*", "="]
+    texts: list[str | None] = [None, "", " ", VALID_NHS, "943 476 5919", f"x{VALID_NHS}y", "12345678901"]
+    for _ in range(400):
+        texts.append("".join(rng.choice(alphabet) for _ in range(rng.randint(1, 12))))
+    # formula-like once cleaned: openpyxl writes those (test_a_formula_like_value_...)
+    texts = [t for t in texts if t is None or not needs_quote(clean_text(t))]
+    frame = pl.DataFrame({"ServiceRequestId": [f"R{i}" for i in range(len(texts))], "Text": texts})
+    used: list[bool] = []
+    real = xlsx.blocks
+    monkeypatch.setattr(xlsx, "blocks", lambda *a, **k: used.append(real(*a, **k) is not None) or real(*a, **k))
+    for identifiable in (False, True):
+        options = dataclasses.replace(OPTIONS, identifiable=identifiable)
+        result = make_result()
+        result = dataclasses.replace(result, local=dataclasses.replace(
+            result.local, details=MappingProxyType({"awkward": frame})))
+        fast = write_pack(result, tmp_path / f"fast{identifiable}.xlsx", options).path
+        with monkeypatch.context() as m:
+            m.setattr(xlsx, "blocks", lambda *a, **k: None)
+            slow = write_pack(result, tmp_path / f"slow{identifiable}.xlsx", options).path
+        assert _sheet_xml(fast, "Detail awkward") == _sheet_xml(slow, "Detail awkward")
+        assert stated_fingerprint(fast) == stated_fingerprint(slow) == fingerprint_workbook(fast)
+    assert used and all(used)  # the column-wise path wrote them (it did not fall back)

@@ -88,7 +88,7 @@ def details_sheets(result: ReconcileResult, opts: PackOptions, used: set[str]) -
             yield [Styled(f"{len(frame):,} row(s)." + ("" if ident else " NHS numbers masked; dates of birth left out.")
                           + printed, "subtitle")]
             yield [Styled(h, "header") for h in header]
-            yield FrameRows(frame, functools.partial(_plain, identifiable=ident))
+            yield FrameRows(frame, functools.partial(_plain, identifiable=ident), plain_text=True)
 
         last = 3 + max(len(frame), 1)
         end_col = get_col(max(len(header), 1))
