@@ -62,6 +62,11 @@ def _sheet_view(fh: IO[bytes], styles: list[str], dxfs: list[str]) -> str:
     h = hashlib.sha256()
     tail = b""
     cols: list[bytes] = []
+    # each style index's line suffix, or None for the default look (most cells): looked up, not rebuilt
+    suffix: dict[bytes, bytes | None] = {}
+    for i, resolved in enumerate(styles):
+        suffix[str(i).encode()] = None if resolved == styles[0] else b" " + resolved.encode() + b"\n"
+    unknown = None if styles[0] == "?" else b" ?\n"
     while chunk := fh.read(_CHUNK):
         data = tail + chunk
         cut = data.rfind(b">") + 1  # keep a partial tag for the next chunk
@@ -75,10 +80,13 @@ def _sheet_view(fh: IO[bytes], styles: list[str], dxfs: list[str]) -> str:
                 cols.append(f"cols-hidden {a.get('min')}-{a.get('max')}".encode())
         for m in _CF.finditer(data):
             h.update(_cf(m.group(0), dxfs) + b"\n")
+        lines = []
         for ref, style in _CELL.findall(data):
-            resolved = styles[int(style)] if int(style) < len(styles) else "?"
-            if resolved != styles[0]:
-                h.update(ref + b" " + resolved.encode() + b"\n")
+            end = suffix.get(style, unknown) if style in suffix or int(style) >= len(styles) else suffix[
+                str(int(style)).encode()]
+            if end is not None:
+                lines.append(ref + end)
+        h.update(b"".join(lines))
     for c in sorted(cols):
         h.update(c + b"\n")
     return h.hexdigest()
