@@ -94,6 +94,11 @@ def mask_identifiers(obj: T) -> tuple[T, list[str]]:
 
 
 _ATOMS = frozenset({int, float, bool, dt.date, dt.datetime})  # never masked: nothing to walk
+# recon's own digests and ids (SHA-256 of inputs and packs, exception ids, run ids): hex that can
+# hold ten digits passing the NHS number check by chance, and must be shown exactly
+DIGEST_FIELDS = frozenset({"sha256", "pack_sha256", "exception_id", "fingerprint", "pack_fingerprint", "hash",
+                           "prev_hash", "run_digest", "mac", "run_id", "signoff_id"})
+_HEX = re.compile(r"[0-9a-f]+")
 _FIELD_NAMES: dict[type, tuple[str, ...] | None] = {}
 
 
@@ -165,6 +170,8 @@ class _Walker:
             value = getattr(obj, name)
             if value is None or type(value) in _ATOMS or (type(value) is str and self.is_clean(value)):
                 continue  # the usual case, decided without building the label
+            if name in DIGEST_FIELDS and type(value) is str and _HEX.fullmatch(value):
+                continue
             if name == "value" and isinstance(getattr(obj, "column", None), str):
                 label = f"{owner}.{obj.column}" if isinstance(owner, str) else str(obj.column)
             else:

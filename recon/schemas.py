@@ -21,6 +21,7 @@ import polars as pl
 from recon.codes import Codes, assessment_tools, load_codes
 from recon.errors import RulesError
 from recon.findings import Severity
+from recon.hashkeys import surely_distinct
 from recon.months import Month
 from recon.nhs_number import valid_expr
 from recon.rules_files import RulesSource, read_toml, rules_file
@@ -124,15 +125,10 @@ def date_upper_bound(kind: Kind, month: Month) -> dt.date | dt.datetime:
 
 
 def keys_surely_unique(frame: pl.DataFrame, table: Table) -> bool:
-    """True when the record keys are certainly distinct: as many distinct key hashes as rows.
-
-    Distinct hashes imply distinct keys, so this is exact when it says True; any collision
-    or real duplicate says False and the full (slower) pandera uniqueness check runs.
-    """
-    if frame.height < 2:
-        return True
+    """True when the record keys are certainly distinct (:func:`recon.hashkeys.surely_distinct`);
+    False sends validation to the full (slower) pandera uniqueness check."""
     key = pl.col(table.key[0]) if len(table.key) == 1 else pl.struct(list(table.key))
-    return bool(frame.select(key.hash().n_unique()).item() == frame.height)
+    return surely_distinct(frame.select(key.alias("k")).to_series())
 
 
 # ---------------------------------------------------------------- pandera schemas

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from recon.hashkeys import surely_distinct
 from recon.reconcile.model import FieldChange, RecordClass, RecordDifference
 from recon.tables import TABLES, Table, key_expr
 
@@ -183,8 +184,11 @@ def _table_rows(t: Table, local: Mapping[str, pl.DataFrame], extract: Mapping[st
     out: list[pl.LazyFrame] = []
     firsts: list[pl.LazyFrame] = []
     for side, full in (("local", lo), ("extract", ex)):
+        if surely_distinct(full.get_column("_key")):  # the usual case: no need to group millions of rows
+            firsts.append(full.lazy())
+            continue
         n = full.group_by("_key").agg(pl.len().alias("_n")).filter(pl.col("_n") > 1)
-        if n.height == 0:  # the usual case: no need to de-duplicate millions of rows
+        if n.height == 0:  # a hash collision, not a repeated key
             firsts.append(full.lazy())
             continue
         dup = full.lazy().join(n.lazy(), on="_key", how="inner").unique("_key", keep="first")

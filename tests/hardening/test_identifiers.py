@@ -48,3 +48,25 @@ def test_nhs_numbers_as_local_patient_id_never_reach_any_output(tmp_path: Path) 
         assert NHS not in output
     assert res.stderr.count("shaped like NHS numbers or postcodes found in") == 1
     assert "MHS001MPI key" in res.stderr
+
+
+def test_recon_digests_and_exception_ids_are_shown_exactly() -> None:
+    """A SHA-256 or an exception id is hex that can hold ten digits passing the NHS number check
+    by chance (seen at 400,000 people): masking it would break `recon accept` and the audit trail.
+    The same digits in a record key are still masked."""
+    import dataclasses as dc
+
+    @dc.dataclass(frozen=True)
+    class Row:
+        table: str
+        exception_id: str
+        sha256: str
+        key: str
+
+    digits = "9434765919"
+    row = Row("MHS101Referral", f"ab{digits}", f"{digits}{'0' * 54}", f"R{digits}")
+    masked, where = mask_identifiers(row)
+    assert masked.exception_id == row.exception_id and masked.sha256 == row.sha256
+    assert masked.key == "R*** *** 5919" and where == ["MHS101Referral key"]
+    not_hex = Row("MHS101Referral", f"id {digits}", "x", "k")
+    assert mask_identifiers(not_hex)[0].exception_id == "id *** *** 5919"
