@@ -159,7 +159,7 @@ def _vm_hwm_kb(pid: int) -> int:
     return 0
 
 
-REPEAT_UNDER = 60.0  # seconds: a slower command runs once (keeps `make bench` inside its 10 minutes)
+REPEAT_UNDER = 15.0  # seconds: a slower command runs once (keeps `make bench` inside its 12 minutes)
 
 
 def measure(name: str, cmd: list[str], runs: int, ok: tuple[int, ...] = (0,),
@@ -349,13 +349,14 @@ def main(argv: list[str] | None = None) -> int:
          str(pq_dir / "MHS201CareContact.parquet")])
     rec("floor: polars read_csv every table", [PY, "-c", READ_ALL, str(csv_dir)])
     rec("recon load only (CSV)", [PY, "-c", LOAD_ONLY, str(csv_dir)])
+    # The targets' commands on the CSV copy; the Parquet copy's measures for the agreement check
+    # (validate and the pack on Parquet differ only by reading, and kept the bench past 12 minutes).
     for fmt, folder in (("CSV", csv_dir), ("Parquet", pq_dir)):
         text = rec(f"recon measures ({fmt})", [RECON, "measures", "--month", month, "--epr", str(folder), "--json"])
         values[f"recon {fmt}"] = measure_values(text) if text else {}
+        if fmt != "CSV":
+            continue
         rec(f"recon validate ({fmt})", [RECON, "validate", "--month", month, "--epr", str(folder)], ok=(0, 1))
-        if fmt == "CSV":
-            rec("recon reconcile, no pack (CSV)", [RECON, "reconcile", "--month", month, "--epr", str(folder)],
-                runs=1, ok=(0, 1))
         rec(f"recon reconcile --pack ({fmt})",
             [RECON, "reconcile", "--month", month, "--epr", str(folder), "--pack", str(work / f"pack-{fmt}.xlsx")],
             ok=(0, 1))
@@ -389,7 +390,7 @@ def main(argv: list[str] | None = None) -> int:
         for frac in (0.125, 0.25, 0.5):
             sub = subsample(csv_dir, frac, csv_dir.parent / f"csv-{frac:g}")
             t, _ = measure(f"recon measures x{frac:g}", [RECON, "measures", "--month", month, "--epr", str(sub),
-                                                         "--json"], a.runs)
+                                                         "--json"], min(a.runs, 2))
             scaling.append({"fraction": frac, "people": int(a.people * frac), "median_s": _num(t.median, 3),
                             "cpu_s": _num(t.cpu, 2), "peak_mb": _num(t.peak, 1)})
         full = timings["recon measures (CSV)"]
@@ -430,7 +431,7 @@ def main(argv: list[str] | None = None) -> int:
     validate_csv, load_csv = med("recon validate (CSV)"), med("recon load only (CSV)")
     validation_extra = (validate_csv - load_csv) / measures_csv
     validation_extra_cpu = (cpu("recon validate (CSV)") - cpu("recon load only (CSV)")) / cpu("recon measures (CSV)")
-    pack_csv, pack_pq = med("recon reconcile --pack (CSV)"), med("recon reconcile --pack (Parquet)")
+    pack_csv = med("recon reconcile --pack (CSV)")
     pandas95, duck95 = med("pandas MHS95 (CSV)"), med("duckdb MHS95 (CSV)")
     rerun = med("recon measures re-run (CSV, cached)")
     verify = med(f"verify a {a.pack_rows:,}-exception pack")
@@ -458,8 +459,7 @@ def main(argv: list[str] | None = None) -> int:
         ("measures (CSV) at most 3x the scan", ratio("recon measures (CSV)", "baseline: polars scan+group-by (CSV)"),
          check(measures_csv <= 3 * base_csv, measures_csv, base_csv)),
         ("reconcile --pack (CSV) at most 8x the scan",
-         ratio("recon reconcile --pack (CSV)", "baseline: polars scan+group-by (CSV)")
-         + f"; Parquet {pack_pq / base_pq:.1f}x its scan",
+         ratio("recon reconcile --pack (CSV)", "baseline: polars scan+group-by (CSV)"),
          check(pack_csv <= 8 * base_csv, pack_csv, base_csv)),
         ("validate adds at most 30% to measures",
          f"(validate - load) / measures = {validation_extra:.0%} wall, {validation_extra_cpu:.0%} CPU",

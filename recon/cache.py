@@ -149,7 +149,8 @@ class RunCache:
             data = path.read_bytes()
         except OSError:
             return None
-        head, _, body = data.partition(b"\n\n")
+        cut = data.find(b"\n\n")
+        head, body = (data, memoryview(b"")) if cut < 0 else (data[:cut], memoryview(data)[cut + 2:])
         lines = (head + b"\n").split(b"\n")
         ok = (
             data.startswith(MAGIC) and len(lines) >= 3

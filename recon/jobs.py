@@ -42,7 +42,6 @@ from recon.months import Month
 from recon.pack.model import PackInfo, PackOptions
 from recon.pipeline import Pipeline, WritePack
 from recon.reconcile.model import ReconcileResult
-from recon.reconcile.run import reconcile_json
 from recon.rules_files import using_rules_dir
 from recon.runctl import (
     LOG,
@@ -356,6 +355,8 @@ def _reconcile(run: ResolvedRun, ledger: Ledger | None, run_id: str, steps: Step
             if run.json_file is not None:
                 json_stage = stage_file(run.json_file, recorded)
                 staged.append(json_stage)
+                from recon.reconcile.run import reconcile_json
+
                 json_stage.tmp.write_text(_dumps(reconcile_json(result)), encoding="utf-8")
                 json_stage.ready()
             exit_code = result.exit_code

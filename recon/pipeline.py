@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from recon.config import ProviderSettings, WaitsSettings
 from recon.measures.engine import run_measures
@@ -18,7 +18,6 @@ from recon.measures.model import MeasuresResult
 from recon.months import Month
 from recon.pack.model import PackInfo, PackOptions
 from recon.reconcile.model import ReconcileResult
-from recon.reconcile.run import run_reconcile
 from recon.snomed import SnomedRelease
 from recon.validation import ValidationReport, validate_extract
 
@@ -54,6 +53,13 @@ class Pipeline:
     measures: ComputeMeasures
     validate: Validate
     write_pack: WritePack
+
+
+def run_reconcile(month: Month, epr: Path, **options: Any) -> ReconcileResult:
+    """The reconciliation, imported when a reconcile runs (its comparison pulls in numpy)."""
+    from recon.reconcile.run import run_reconcile as run
+
+    return run(month, epr, **options)
 
 
 def write_pack(result: ReconcileResult, path: Path, options: PackOptions | None = None) -> PackInfo:

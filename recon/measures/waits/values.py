@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
+import struct
 from decimal import ROUND_HALF_UP, Decimal
-
-import numpy as np
 
 
 def proportion32(numerator: int, denominator: int) -> float | None:
     """``num / den * 100`` in double, then the nearest float32 (``CAST(... AS FLOAT)``); None when den = 0."""
     if denominator == 0:
         return None
-    return float(np.float32(numerator / denominator * 100))
+    return _float32(numerator / denominator * 100)
+
+
+def _float32(value: float) -> float:
+    """The nearest float32, as a float (IEEE round-to-nearest-even, as numpy's cast)."""
+    return float(struct.unpack("f", struct.pack("f", value))[0])
 
 
 def shortest32(value: float) -> str:
     """The shortest decimal that reads back to the same float32 (the digits NHS England prints)."""
+    import numpy as np  # numpy's shortest float32 repr; imported here, not by every run
+
     return str(np.float32(value))
 
 
