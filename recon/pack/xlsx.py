@@ -15,6 +15,7 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
+from zipfile import ZIP_DEFLATED, ZipFile
 
 from openpyxl import Workbook
 from openpyxl.cell import Cell, WriteOnlyCell
@@ -42,6 +43,7 @@ from openpyxl.worksheet._writer import WorksheetWriter
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.pagebreak import Break
 from openpyxl.worksheet.properties import PageSetupProperties
+from openpyxl.writer.excel import ExcelWriter
 
 from recon.pack.book import build_sheets
 from recon.pack.fingerprint import combine_sheet_hashes, row_line
@@ -476,6 +478,15 @@ def _fill_and_save(
     hashes_order = [t for t, _ in hashes]
     hashes_order.insert(signoff_index, SIGNOFF_TITLE)
     wb.active = 0
-    wb.save(target)
+    _save(wb, target)
     exception_rows = len(result.exceptions)
     return tuple(hashes_order), exception_rows, fingerprint
+
+
+def _save(wb: Workbook, target: Path) -> None:
+    """openpyxl's ``Workbook.save`` with deflate level 1 instead of 6: compressing the sheets was
+    a third of writing a large pack (17 s of 53 s for a 400,000-person pack with people lists),
+    and level 1 costs a fifth of that for a file about a quarter larger."""
+    archive = ZipFile(target, "w", ZIP_DEFLATED, allowZip64=True, compresslevel=1)
+    wb.properties.modified = dt.datetime.now(tz=dt.UTC).replace(tzinfo=None)
+    ExcelWriter(wb, archive).save()

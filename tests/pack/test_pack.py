@@ -310,11 +310,11 @@ def test_failure_while_saving_leaves_earlier_pack(tmp_path: Path, monkeypatch: p
     write_pack(make_result(), target, OPTIONS)
     before = target.read_bytes()
 
-    def half_save(self: Workbook, filename: str) -> None:
+    def half_save(wb: Workbook, filename: Path) -> None:
         Path(filename).write_bytes(b"PK\x03\x04 half a zip")
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(Workbook, "save", half_save)
+    monkeypatch.setattr(pack_xlsx, "_save", half_save)
     with pytest.raises(OutputError, match="No space left on device"):
         write_pack(make_result(), target, OPTIONS)
     assert target.read_bytes() == before
