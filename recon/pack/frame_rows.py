@@ -104,7 +104,9 @@ def _mapped(frame: pl.DataFrame, column: str, render: Callable[[Any], tuple[str,
         return None
     if plain_text and col.dtype == pl.String:
         return _plain_texts(col, render)
-    key = col if col.dtype == pl.String else col.cast(pl.String)
+    # the key must tell apart every two values: a time's text drops its fraction of a second, so
+    # dates and times are keyed by their integer form
+    key = col if col.dtype == pl.String else col.to_physical() if col.dtype.is_temporal() else col.cast(pl.String)
     pairs = pl.DataFrame({"k": key, "v": col}).unique(subset="k", keep="first")
     frags: list[str] = []
     tokens: list[str] = []

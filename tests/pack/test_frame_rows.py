@@ -124,3 +124,17 @@ def test_random_texts_are_written_as_the_row_writer_writes_them(tmp_path: Path,
         assert _sheet_xml(fast, "Detail awkward") == _sheet_xml(slow, "Detail awkward")
         assert stated_fingerprint(fast) == stated_fingerprint(slow) == fingerprint_workbook(fast)
     assert used and all(used)  # the column-wise path wrote them (it did not fall back)
+
+
+def test_values_that_differ_below_their_text_are_told_apart(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A time's text drops its fraction of a second: two times a half-second apart must still be
+    rendered each as itself (a review found the second shown as the first)."""
+    frame = pl.DataFrame({
+        "T": [dt.time(9, 0, 0), dt.time(9, 0, 0, 500000), None],
+        "At": [dt.datetime(2024, 9, 1, 9, 0, 0), dt.datetime(2024, 9, 1, 9, 0, 0, 1), None],
+    })
+    fast = _write(tmp_path, "fast", frame, rowwise=False, monkeypatch=monkeypatch)
+    slow = _write(tmp_path, "slow", frame, rowwise=True, monkeypatch=monkeypatch)
+    assert b"09:00:00.500000" in _sheet_xml(fast, "Detail awkward")
+    assert _sheet_xml(fast, "Detail awkward") == _sheet_xml(slow, "Detail awkward")
+    assert stated_fingerprint(fast) == stated_fingerprint(slow) == fingerprint_workbook(fast)
