@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 
 import polars as pl
 
-from recon.nhs_number import is_valid, valid_expr
+from recon.nhs_number import NHS_NUMBER_IN_TEXT, is_valid, valid_expr
 
 T = TypeVar("T")
 NHS_MASK = "*** *** "  # + the last four digits, as the pack masks NHS numbers
@@ -27,10 +27,10 @@ POSTCODE_MASK = "*** ***"
 _NHS_IN_TEXT = re.compile(r"(?<![\d*])(\d{3})([ -]?)(\d{3})\2(\d{4})(?!\d)")
 _POSTCODE_IN_TEXT = re.compile(r"(?<![A-Za-z0-9])[A-Za-z]{1,2}\d[A-Za-z\d]? ?\d[A-Za-z]{2}(?![A-Za-z0-9])")
 _POSTCODE_VALUE = r"^\s*[A-Za-z]{1,2}\d[A-Za-z\d]? ?\d[A-Za-z]{2}\s*$"
-_NHS_SHAPED = r"^[\s\d-]{10,}$"
+_NHS_SHAPED = r"^[\s\d-]{10,}$"  # a cheap superset of what valid_expr accepts: only these rows are checked
 # one search that every string with an NHS number or a postcode in it matches (a superset of
 # the two patterns above): most strings fail it at once and skip both substitutions
-_CANDIDATE = re.compile(r"\d{3}[ -]?\d{3}[ -]?\d{4}|[A-Za-z]{1,2}\d[A-Za-z\d]? ?\d[A-Za-z]{2}")  # a cheap superset of what valid_expr accepts: only these rows are checked
+_CANDIDATE = re.compile(NHS_NUMBER_IN_TEXT + r"|[A-Za-z]{1,2}\d[A-Za-z\d]? ?\d[A-Za-z]{2}")
 
 
 def _known_identifying() -> frozenset[str]:

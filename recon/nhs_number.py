@@ -9,6 +9,9 @@ from __future__ import annotations
 import polars as pl
 
 WEIGHTS = (10, 9, 8, 7, 6, 5, 4, 3, 2)
+# Ten digits, optionally 3-3-4 with spaces or hyphens: text that may hold an NHS number (a
+# superset of what the masks accept), in syntax both Python's and polars' regexes read.
+NHS_NUMBER_IN_TEXT = r"\d{3}[ -]?\d{3}[ -]?\d{4}"
 
 
 def is_valid(text: str) -> bool:

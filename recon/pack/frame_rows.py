@@ -17,12 +17,13 @@ from typing import Any
 
 import polars as pl
 
+from recon.nhs_number import NHS_NUMBER_IN_TEXT
 from recon.pack.fingerprint import normalise
 
 CHUNK_ROWS = 25_000  # rows serialised at a time: bounds the memory of a half-million-row sheet
 # Texts that Python must see (see FrameRows.plain_text): control and non-XML characters, NHS-number
 # shaped digits, a non-ASCII character at either end (Python's idea of blank is wider than ASCII).
-NEEDS_PYTHON = r"[\x00-\x1f\x7f\u{fffe}\u{ffff}]|\d{3}[ -]?\d{3}[ -]?\d{4}|^[^\x00-\x7f]|[^\x00-\x7f]$"
+NEEDS_PYTHON = rf"[\x00-\x1f\x7f\u{{fffe}}\u{{ffff}}]|{NHS_NUMBER_IN_TEXT}|^[^\x00-\x7f]|[^\x00-\x7f]$"
 FORMULA_LIKE = r"^[=+\-@\t\r\n]"  # written by openpyxl with a quote prefix: the row-by-row path
 LONGEST_CELL = 32_767
 
@@ -73,7 +74,7 @@ def _plain_texts(col: pl.Series, render: Callable[[Any], tuple[str, str] | None]
     if bool(col.str.contains(FORMULA_LIKE).any()):
         return None
     python = (col.str.contains(NEEDS_PYTHON) | (col.str.len_chars() > LONGEST_CELL)).fill_null(False)
-    picked = _mapped(col.filter(python).to_frame(), col.name, render) if bool(python.any()) else None
+    picked = _mapped(col.filter(python), render) if bool(python.any()) else None
     if bool(python.any()) and picked is None:
         return None
     v = pl.col("v")
@@ -96,10 +97,9 @@ def _plain_texts(col: pl.Series, render: Callable[[Any], tuple[str, str] | None]
     return frags, tokens
 
 
-def _mapped(frame: pl.DataFrame, column: str, render: Callable[[Any], tuple[str, str] | None],
+def _mapped(col: pl.Series, render: Callable[[Any], tuple[str, str] | None],
             plain_text: bool = False) -> tuple[pl.Series, pl.Series] | None:
-    """(XML fragment, JSON token) of every row of ``column``, rendered once per distinct value."""
-    col = frame.get_column(column)
+    """(XML fragment, JSON token) of every value of ``col``, rendered once per distinct value."""
     if col.dtype.is_nested() or col.dtype == pl.Object:
         return None
     if plain_text and col.dtype == pl.String:
@@ -108,30 +108,19 @@ def _mapped(frame: pl.DataFrame, column: str, render: Callable[[Any], tuple[str,
     # dates and times are keyed by their integer form
     key = col if col.dtype == pl.String else col.to_physical() if col.dtype.is_temporal() else col.cast(pl.String)
     pairs = pl.DataFrame({"k": key, "v": col}).unique(subset="k", keep="first")
-    frags: list[str] = []
-    tokens: list[str] = []
-    for v in pairs.get_column("v").to_list():
-        done = render(v)
-        if done is None:
-            return None
-        frags.append(done[0])
-        tokens.append(done[1])
+    rendered = [render(v) for v in pairs.get_column("v").to_list()]
+    done = [r for r in rendered if r is not None]
+    if len(done) < len(rendered):
+        return None
     keys = pairs.get_column("k")
-    frag_s = pl.Series(frags, dtype=pl.String)
-    tok_s = pl.Series(tokens, dtype=pl.String)
-    nulls = keys.is_null()
-    null_frag = frag_s.filter(nulls)
-    null_tok = tok_s.filter(nulls)
-    keep = ~nulls
-    k, f, t = keys.filter(keep), frag_s.filter(keep), tok_s.filter(keep)
-    frame_k = pl.DataFrame({"k": key})
-    out = frame_k.select(
-        pl.when(pl.col("k").is_null()).then(pl.lit(null_frag[0] if len(null_frag) else "", dtype=pl.String))
-        .otherwise(pl.col("k").replace_strict(k, f, default=None, return_dtype=pl.String)).alias("f"),
-        pl.when(pl.col("k").is_null()).then(pl.lit(null_tok[0] if len(null_tok) else "null", dtype=pl.String))
-        .otherwise(pl.col("k").replace_strict(k, t, default=None, return_dtype=pl.String)).alias("t"),
+    known = keys.is_not_null()
+    blank = next((r for r, k in zip(done, keys.to_list(), strict=True) if k is None), ("", "null"))
+    frags, tokens = (
+        key.replace_strict(keys.filter(known), pl.Series([r[i] for r in done], dtype=pl.String).filter(known),
+                           default=None, return_dtype=pl.String).fill_null(blank[i])
+        for i in (0, 1)
     )
-    return out.get_column("f"), out.get_column("t")
+    return frags, tokens
 
 
 def blocks(rows: FrameRows, first_row: int, fragment: Callable[[Any], str | None]) -> Iterator[Block] | None:
@@ -148,8 +137,8 @@ def blocks(rows: FrameRows, first_row: int, fragment: Callable[[Any], str | None
         return None if frag is None else (frag, token(shown))
 
     columns: list[tuple[pl.Series, pl.Series]] = []
-    for name in frame.columns:
-        mapped = _mapped(frame, name, render, rows.plain_text)
+    for col in frame.iter_columns():
+        mapped = _mapped(col, render, rows.plain_text)
         if mapped is None:
             return None
         columns.append(mapped)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+from collections.abc import Callable
+from functools import lru_cache, wraps
 
 from recon.nhs_number import is_valid
 from recon.rounding import SUPPRESSED, SUPPRESSION_LIMIT, round5
@@ -33,20 +34,22 @@ def mask_nhs_number(value: str | None) -> str | None:
     return "***" if digits else ""
 
 
-_SHORT = 512  # texts up to this length are cached: a pack's cells repeat teams, rules and messages
+def _cached_when_short(fn: Callable[[str], str]) -> Callable[[str], str]:
+    """``fn`` remembered for texts up to 512 characters: a pack's cells repeat teams, rules and
+    messages thousands of times; long texts (bounded memory) are worked out each time."""
+    cached = lru_cache(maxsize=1 << 16)(fn)
+
+    @wraps(fn)
+    def text_fn(text: str) -> str:
+        return cached(text) if len(text) <= 512 else fn(text)
+
+    return text_fn
 
 
+@_cached_when_short
 def mask_text(text: str) -> str:
     """Mask every valid NHS number written inside free text (keys, messages)."""
-    return _mask_text_cached(text) if len(text) <= _SHORT else _mask_text(text)
 
-
-@lru_cache(maxsize=1 << 16)
-def _mask_text_cached(text: str) -> str:
-    return _mask_text(text)
-
-
-def _mask_text(text: str) -> str:
     def repl(m: re.Match[str]) -> str:
         digits = m.group(1) + m.group(3) + m.group(4)
         return f"*** *** {m.group(4)}" if is_valid(digits) else m.group(0)
@@ -66,18 +69,10 @@ def suppress_count(n: int | float | None) -> int | float | str | None:
 CELL_LIMIT = 32_767  # Excel repairs (rewrites) a file holding a longer cell
 
 
+@_cached_when_short
 def clean_text(text: str) -> str:
     """Characters XML cannot hold are dropped; line ends become '\\n' (what a reader gets back);
     text over Excel's 32,767-character cell limit is cut, with a marker saying how much."""
-    return _clean_text_cached(text) if len(text) <= _SHORT else _clean_text(text)
-
-
-@lru_cache(maxsize=1 << 16)
-def _clean_text_cached(text: str) -> str:
-    return _clean_text(text)
-
-
-def _clean_text(text: str) -> str:
     text = _NOT_XML.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
     if len(text) > CELL_LIMIT:
         marker = f" [... cut: {len(text):,} of {len(text):,} characters shown]"  # its length, for the cut

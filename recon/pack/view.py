@@ -62,11 +62,7 @@ def _sheet_view(fh: IO[bytes], styles: list[str], dxfs: list[str]) -> str:
     h = hashlib.sha256()
     tail = b""
     cols: list[bytes] = []
-    # each style index's line suffix, or None for the default look (most cells): looked up, not rebuilt
-    suffix: dict[bytes, bytes | None] = {}
-    for i, resolved in enumerate(styles):
-        suffix[str(i).encode()] = None if resolved == styles[0] else b" " + resolved.encode() + b"\n"
-    unknown = None if styles[0] == "?" else b" ?\n"
+    ends: dict[bytes, bytes | None] = {}  # a style attribute's line ending (None: the default look), once each
     while chunk := fh.read(_CHUNK):
         data = tail + chunk
         cut = data.rfind(b">") + 1  # keep a partial tag for the next chunk
@@ -82,11 +78,13 @@ def _sheet_view(fh: IO[bytes], styles: list[str], dxfs: list[str]) -> str:
             h.update(_cf(m.group(0), dxfs) + b"\n")
         lines = []
         for ref, style in _CELL.findall(data):
-            end = suffix.get(style, unknown) if style in suffix or int(style) >= len(styles) else suffix[
-                str(int(style)).encode()]
+            if style not in ends:
+                resolved = styles[int(style)] if int(style) < len(styles) else "?"
+                ends[style] = None if resolved == styles[0] else b" " + resolved.encode() + b"\n"
+            end = ends[style]
             if end is not None:
                 lines.append(ref + end)
-        h.update(b"".join(lines))
+        h.update(b"".join(lines))  # one update per chunk: the same bytes as one per cell
     for c in sorted(cols):
         h.update(c + b"\n")
     return h.hexdigest()

@@ -67,6 +67,12 @@ def _esc(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+def _inline(text: str) -> str:
+    """An inline string cell's type and value, as openpyxl writes them (after ``<c r=".." [s=".."]``)."""
+    space = ' xml:space="preserve"' if text.strip() != text else ""
+    return f' t="inlineStr"><is><t{space}>{_esc(text)}</t></is></c>'
+
+
 class _FastWriter(WorksheetWriter):  # type: ignore[misc]  # openpyxl is untyped
     """openpyxl's streaming sheet writer, with plain text and numbers serialised directly.
 
@@ -92,22 +98,16 @@ class _FastWriter(WorksheetWriter):  # type: ignore[misc]  # openpyxl is untyped
         cell, row by row or a column's distinct values at once (:mod:`recon.pack.frame_rows`)."""
         if value is None:
             return ""
-        if type(value) is str:
+        if isinstance(value, str):
             if not value:
                 return ""
             texts: dict[str, str] = self.__dict__.setdefault("_texts", {})
             frag = texts.get(value)
             if frag is None:  # each distinct text escaped once per sheet
-                space = ' xml:space="preserve"' if value.strip() != value else ""
-                frag = f' t="inlineStr"><is><t{space}>{_esc(value)}</t></is></c>'
+                frag = _inline(value)
                 if len(texts) < 100_000:
                     texts[value] = frag
             return frag
-        if isinstance(value, str):
-            if not value:
-                return ""
-            space = ' xml:space="preserve"' if value.strip() != value else ""
-            return f' t="inlineStr"><is><t{space}>{_esc(value)}</t></is></c>'
         if isinstance(value, bool):
             return f' t="b"><v>{int(value)}</v></c>'
         if isinstance(value, int | float):
@@ -123,8 +123,7 @@ class _FastWriter(WorksheetWriter):  # type: ignore[misc]  # openpyxl is untyped
             if isinstance(v, str) and not v:
                 return f' s="{style}"/>'
             if isinstance(v, str):
-                space = ' xml:space="preserve"' if v.strip() != v else ""
-                return f' s="{style}" t="inlineStr"><is><t{space}>{_esc(v)}</t></is></c>'
+                return f' s="{style}"{_inline(v)}'
             if isinstance(v, float) and not math.isfinite(v):
                 return f' s="{style}"/>'
             return f' s="{style}" t="n"><v>{"%.16g" % v}</v></c>'  # noqa: UP031

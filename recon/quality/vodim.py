@@ -105,13 +105,10 @@ def _without_rejected(view: SubmissionView, prediction: SdcsPrediction | None) -
     return dataclasses.replace(view, tables=MappingProxyType(tables))
 
 
-def _loaded(view: SubmissionView, prediction: SdcsPrediction | None, table: str) -> pl.LazyFrame | None:
+def _loaded(view: SubmissionView, table: str) -> pl.LazyFrame | None:
+    """A table of the view as SDCS loads it (``view`` is :func:`_without_rejected`'s)."""
     frame = view.frame(table)
-    if frame is None:
-        return None
-    gone = prediction.rejected_rows.get(table, ()) if prediction is not None else ()
-    lf = frame.lazy()
-    return lf.filter(~pl.col(ROW).is_in(list(gone))) if gone else lf
+    return None if frame is None else frame.lazy()
 
 
 def _col(lf: pl.LazyFrame, item: str) -> pl.Expr:
@@ -133,12 +130,12 @@ def _age(born: pl.Expr, on: pl.Expr | dt.date) -> pl.Expr:
     return at.dt.year().cast(pl.Int32) - born.dt.year().cast(pl.Int32) - (md(at) < md(born)).cast(pl.Int32)
 
 
-def _team_types(view: SubmissionView, prediction: SdcsPrediction | None) -> pl.LazyFrame | None:
+def _team_types(view: SubmissionView) -> pl.LazyFrame | None:
     """Team type of each loaded MHS101 and MHS102 row, except referrals with a loaded MHS501 row."""
-    ref = _loaded(view, prediction, "MHS101Referral")
+    ref = _loaded(view, "MHS101Referral")
     if ref is None:
         return None
-    teams = _loaded(view, prediction, "MHS902ServiceTeamDetails")
+    teams = _loaded(view, "MHS902ServiceTeamDetails")
     lookup = (teams.filter(pl.col("CareProfTeamLocalID").is_not_null()).unique("CareProfTeamLocalID", keep="first")
               .select("CareProfTeamLocalID", pl.col("ServTeamTypeMH").alias("__team"))
               if teams is not None and _has(teams, "CareProfTeamLocalID", "ServTeamTypeMH") else None)
@@ -152,33 +149,33 @@ def _team_types(view: SubmissionView, prediction: SdcsPrediction | None) -> pl.L
         return lf.select("ServiceRequestID", pl.lit(None, dtype=pl.String).alias(VALUE))
 
     parts = [typed(ref, "ServTeamType", "CareProfTeamLocalID")]
-    other = _loaded(view, prediction, "MHS102OtherServiceType")
+    other = _loaded(view, "MHS102OtherServiceType")
     if other is not None and _has(other, "ServiceRequestID"):
         parts.append(typed(other, "ServTeamTypeRefToMH", "OtherCareProfTeamLocalID"))
     rows = pl.concat(parts)
-    spells = _loaded(view, prediction, "MHS501HospProvSpell")
+    spells = _loaded(view, "MHS501HospProvSpell")
     if spells is not None and _has(spells, "ServiceRequestID"):
         rows = rows.join(spells.select("ServiceRequestID").unique(), on="ServiceRequestID", how="anti")
     return rows.select(VALUE)
 
 
-def _population(m: VodimMeasure, view: SubmissionView, prediction: SdcsPrediction | None) -> pl.LazyFrame | None:
+def _population(m: VodimMeasure, view: SubmissionView) -> pl.LazyFrame | None:
     """The rows counted for a measure, with the judged value as ``__value`` (other columns kept)."""
     if m.kind == "team_type":
-        return _team_types(view, prediction)
+        return _team_types(view)
     if m.kind == "closure_reason":
-        ref = _loaded(view, prediction, "MHS101Referral")
+        ref = _loaded(view, "MHS101Referral")
         if ref is None:
             return None
         parts = [ref.filter(_col(ref, "ServDischDate").is_not_null() & _col(ref, "ReferRejectionDate").is_null())
                  .select(_col(ref, m.item).alias(VALUE))]
-        other = _loaded(view, prediction, "MHS102OtherServiceType")
+        other = _loaded(view, "MHS102OtherServiceType")
         if other is not None:
             parts.append(other.filter(_col(other, "ReferClosureDate").is_not_null()
                                       & _col(other, "ReferRejectionDate").is_null())
                          .select(_col(other, m.item).alias(VALUE)))
         return pl.concat(parts)
-    lf = _loaded(view, prediction, m.table)
+    lf = _loaded(view, m.table)
     if lf is None:
         return None
     lf = lf.with_columns(_col(lf, m.item).alias(VALUE))
@@ -189,7 +186,7 @@ def _population(m: VodimMeasure, view: SubmissionView, prediction: SdcsPredictio
             lf = lf.filter(day("ReferralRequestReceivedDate") >= _SINCE_2016) if _has(
                 lf, "ReferralRequestReceivedDate") else lf.filter(pl.lit(False))
     elif pop == "eating_disorder_under_19":
-        people = _loaded(view, prediction, "MHS001MPI")
+        people = _loaded(view, "MHS001MPI")
         if people is None or not _has(people, "LocalPatientID", "PersonBirthDate") or not _has(
                 lf, "LocalPatientID", "ReferralRequestReceivedDate"):
             return lf.filter(pl.lit(False))
@@ -246,7 +243,7 @@ def vodim(view: SubmissionView, prediction: SdcsPrediction | None, *, rules: Vod
     loaded = _without_rejected(view, prediction)
     plans: list[tuple[VodimMeasure, pl.LazyFrame]] = []
     for m in rules.measures:
-        lf = _population(m, loaded, None)
+        lf = _population(m, loaded)
         if lf is None:
             continue
         if m.kind in ("date_on_or_after_start", "date_on_or_before_start") and not _has(lf, "StartDateHospProvSpell"):

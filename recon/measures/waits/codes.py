@@ -58,10 +58,10 @@ def concept(expr: pl.Expr) -> pl.Expr:
     return pl.when(t == "").then(None).otherwise(t)
 
 
-def by_value(frame: pl.LazyFrame, column: str, normalise: Callable[[pl.Expr], pl.Expr]) -> pl.Expr:
+def by_value(frame: pl.DataFrame | pl.LazyFrame, column: str, normalise: Callable[[pl.Expr], pl.Expr]) -> pl.Expr:
     """``normalise(pl.col(column))``, computed once per distinct value of ``frame``'s column and
-    looked up per row: code columns hold a handful of values over hundreds of thousands of rows,
-    and the normalisations are regular expressions. ``frame``'s distinct values are read now."""
-    values = frame.select(pl.col(column).cast(pl.String).drop_nulls().unique()).collect().to_series()
+    looked up per row: code columns hold a handful of values over millions of rows, and the
+    normalisations are regular expressions. ``frame``'s distinct values are read now."""
+    values = frame.lazy().select(pl.col(column).cast(pl.String).drop_nulls().unique()).collect().to_series()
     mapped = pl.DataFrame({"v": values}).select(normalise(pl.col("v"))).to_series()
     return pl.col(column).cast(pl.String).replace_strict(values, mapped, default=None, return_dtype=mapped.dtype)

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 
 import polars as pl
 
@@ -34,17 +34,9 @@ def care_contacts(tables: Mapping[str, pl.LazyFrame]) -> pl.LazyFrame:
         "CareContactId",
         "ServiceRequestId",
         pl.col("CareContDate").alias("Date"),
-        _by_value(dated, "AttendStatus", c.code1).alias("Attend"),
-        _by_value(dated, "ConsMechanismMH", c.code2).alias("Mech"),
+        c.by_value(dated, "AttendStatus", c.code1).alias("Attend"),
+        c.by_value(dated, "ConsMechanismMH", c.code2).alias("Mech"),
     ).lazy()
-
-
-def _by_value(frame: pl.DataFrame, column: str, normalise: Callable[[pl.Expr], pl.Expr]) -> pl.Expr:
-    """``normalise`` applied to each distinct value once and looked up per row: a code column
-    has a handful of values and millions of rows."""
-    values = frame.get_column(column).unique()
-    mapped = pl.DataFrame({"v": values}).select(normalise(pl.col("v"))).to_series()
-    return pl.col(column).replace_strict(values, mapped, default=None, return_dtype=pl.String)
 
 
 def mechanism_qualifies(date: pl.Expr, mech: pl.Expr) -> pl.Expr:
